@@ -1,0 +1,58 @@
+# One entry point per user: `make run` for a shopper's view, `make test` for the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+export FLASK_APP := app
+
+.PHONY: help install run test lint plan bench lock services clean
+
+help:
+	@echo "make run     serve the storefront on http://127.0.0.1:$(PORT)"
+	@echo "make test    install everything the suite needs and run it"
+	@echo "make lint    ruff"
+	@echo "make plan    offline plans of the dev and prod stacks"
+	@echo "make bench   load benchmark of the storefront"
+	@echo "make lock    re-pin requirements.txt from pyproject.toml"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+	$(BIN)/gunicorn --config app/gunicorn_conf.py --bind 127.0.0.1:$(PORT) "app:create_app()"
+
+# Debian packages the suite uses; installed when missing and we are root.
+services:
+	@scripts/ensure-services.sh
+
+test: install services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+plan: install
+	$(BIN)/python -m stacks plan dev --out plan-dev.json
+	$(BIN)/python -m stacks plan prod --out plan-prod.json
+
+bench: install services
+	$(BIN)/python -m bench
+
+# Re-pin from a fresh environment so requirements.txt holds exactly what pyproject.toml asks for.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q --disable-pip-version-check '.[dev]'
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^shop[= @]' | sed 's/ @ .*//' > requirements.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

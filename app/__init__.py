@@ -1,0 +1,49 @@
+"""The storefront: ``create_app`` is the only way an application object is made."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from app.config import engine_options, normalize_database_url, settings_from_env
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Defaults, then the environment, then ``config`` (tests pass a mapping here)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(settings_from_env(os.environ, app.instance_path))
+    if config:
+        app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        os.makedirs(app.instance_path, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (models must be known to Alembic and the session)
+    from app.errors import register_error_handlers
+    from app.extensions import db, init_redis, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    init_redis(app)
+    register_error_handlers(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import init_api
+    from app.commands import register_commands
+    from app.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    init_api(app)
+    register_commands(app)

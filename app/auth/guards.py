@@ -1,0 +1,66 @@
+"""Who is asking: ``current_user()`` for API requests (Bearer access token) and the
+decorators the API blueprints put on their views."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+
+from app.auth.tokens import decode
+from app.errors import Forbidden, Unauthorized
+from app.extensions import db
+from app.models import User
+
+_UNSET = object()
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def optional_user() -> User | None:
+    """The signed-in user, or None for a guest. A bad or expired token is a 401, never a
+    silent downgrade to guest (a client must learn to refresh)."""
+    cached = g.get("_current_user", _UNSET)
+    if cached is not _UNSET:
+        return cached
+    user = None
+    token = _bearer_token()
+    if token:
+        claims = decode(token, "access")
+        user = db.session.get(User, int(claims["sub"]))
+        if user is None or not user.is_active:
+            raise Unauthorized("account is not active", code="inactive_account")
+    g._current_user = user
+    return user
+
+
+def current_user() -> User:
+    user = optional_user()
+    if user is None:
+        raise Unauthorized("authentication required")
+    return user
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        current_user()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user().is_admin:
+            raise Forbidden("administrator role required")
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,45 @@
+"""Access tokens: short-lived HS256 JWTs. The algorithm is pinned on decode, so a token
+signed with ``none`` or another algorithm is rejected whatever its header says."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from flask import current_app
+
+from app.errors import Unauthorized
+
+ALGORITHM = "HS256"
+ISSUER = "shop"
+
+
+def _key() -> str:
+    return current_app.config["JWT_SECRET_KEY"]
+
+
+def issue_access_token(user_id: int, role: str) -> str:
+    now = datetime.now(UTC)
+    ttl = timedelta(seconds=current_app.config["JWT_ACCESS_TTL_SECONDS"])
+    claims = {"sub": str(user_id), "role": role, "type": "access", "iss": ISSUER,
+              "iat": now, "exp": now + ttl, "jti": str(uuid.uuid4())}
+    return jwt.encode(claims, _key(), algorithm=ALGORITHM)
+
+
+def encode_claims(claims: dict) -> str:
+    return jwt.encode(claims, _key(), algorithm=ALGORITHM)
+
+
+def decode(token: str, expected_type: str) -> dict:
+    """Verify signature, expiry, issuer and token type, or raise 401."""
+    try:
+        claims = jwt.decode(token, _key(), algorithms=[ALGORITHM], issuer=ISSUER,
+                            options={"require": ["exp", "iat", "sub", "type", "jti"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token expired", code="token_expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized("invalid token", code="invalid_token") from exc
+    if claims.get("type") != expected_type:
+        raise Unauthorized("invalid token", code="invalid_token")
+    return claims

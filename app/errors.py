@@ -1,0 +1,134 @@
+"""One error shape for every failure: ``{"error": {"code", "message", "details"}}``.
+
+Domain code raises ``DomainError`` subclasses; the API turns them into that JSON and the
+pages into messages, so the rules live once, in the domain functions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    402: "payment_declined",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: dict | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        if code:
+            self.code = code
+
+
+class BadRequest(DomainError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(DomainError):
+    status, code = 401, "unauthorized"
+
+
+class PaymentDeclined(DomainError):
+    status, code = 402, "payment_declined"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class Invalid(DomainError):
+    """A request that is well-formed but breaks a rule; ``details["fields"]`` names the fields."""
+
+    status, code = 422, "validation_error"
+
+    @classmethod
+    def field(cls, name: str, message: str) -> Invalid:
+        return cls(f"{name}: {message}", {"fields": {name: [message]}})
+
+
+class Unavailable(DomainError):
+    status, code = 503, "service_unavailable"
+
+
+def error_response(status: int, message: str, code: str | None = None,
+                   details: dict | None = None, headers: dict | None = None):
+    body = {"error": {"code": code or CODES.get(status, "error"), "message": message,
+                      "details": details or {}}}
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _field_details(exc: HTTPException) -> dict:
+    """webargs puts ``{"json": {"field": ["msg"]}}`` on 422s; flatten to ``fields``."""
+    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    fields: dict = {}
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            fields.update(location_errors)
+    return {"fields": fields} if fields else {}
+
+
+def handle_http_exception(exc: HTTPException):
+    status = exc.code or 500
+    details = _field_details(exc) if status == 422 else {}
+    message = "invalid input" if details else (exc.description or CODES.get(status, "error"))
+    headers = {}
+    valid_methods = getattr(exc, "valid_methods", None)
+    if status == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
+    return error_response(status, message, details=details, headers=headers)
+
+
+def handle_domain_error(exc: DomainError):
+    return error_response(exc.status, exc.message, exc.code, exc.details)
+
+
+def handle_unexpected(exc: Exception):
+    # Never leak a stack trace to a client; the log keeps it for us.
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(500, "internal error")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)
