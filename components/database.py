@@ -1,0 +1,257 @@
+"""The storefront's PostgreSQL: RDS in the isolated subnets, reachable from the cluster nodes
+only, encrypted with its own KMS key, its master password generated and kept in Secrets
+Manager.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.arg_checks import (
+    require_choice,
+    require_items,
+    require_pattern,
+    require_range,
+    require_snapshot_name,
+    require_tags,
+    with_name,
+)
+from components.data_security import (
+    encryption_key,
+    generated_password,
+    ingress_only_from,
+    stored_secret,
+)
+from components.policies_json import service_assume_role_policy
+
+POSTGRES_PORT = 5432
+MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
+_ENGINE_VERSION = re.compile(r"(1[4-8])(\.\d+)?")
+_INSTANCE_CLASS = re.compile(r"db\.[a-z0-9]+\.[a-z0-9]+")
+_PG_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    vpc_id: pulumi.Input[str]
+    # The isolated (data) subnets, in at least two AZs as RDS requires.
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    # The only groups admitted on 5432: the EKS nodes' security group.
+    allowed_security_group_ids: Sequence[pulumi.Input[str]]
+    tags: Mapping[str, str]
+    # A major version ("16") lets automatic minor upgrades happen without showing as drift.
+    engine_version: str = "16"
+    instance_class: str = "db.t4g.micro"
+    allocated_storage_gb: int = 20
+    max_allocated_storage_gb: int = 100
+    backup_retention_days: int = 7
+    multi_az: bool = False
+    replica_count: int = 0
+    # Deletion protection, a final snapshot and backups kept after deletion: on outside dev.
+    deletion_protection: bool = True
+    monitoring_interval_seconds: int = 60
+    slow_statement_ms: int = 500
+    db_name: str = "shop"
+    master_username: str = "shop_admin"
+
+
+def validate(args: DatabaseArgs) -> None:
+    require_tags(args.tags)
+    require_items("subnet_ids", args.subnet_ids, minimum=2)
+    require_items("allowed_security_group_ids", args.allowed_security_group_ids)
+    require_pattern("engine_version", args.engine_version, _ENGINE_VERSION,
+                    "a PostgreSQL major 14-18, optionally with a minor, like '16' or '16.4'")
+    require_pattern("instance_class", args.instance_class, _INSTANCE_CLASS,
+                    "an RDS instance class like 'db.t4g.micro'")
+    require_range("allocated_storage_gb", args.allocated_storage_gb, 20, 65536)
+    require_range("max_allocated_storage_gb", args.max_allocated_storage_gb,
+                  args.allocated_storage_gb + 1, 65536)
+    require_range("backup_retention_days", args.backup_retention_days, 1, 35)
+    require_range("replica_count", args.replica_count, 0, 5)
+    require_choice("monitoring_interval_seconds", args.monitoring_interval_seconds,
+                   MONITORING_INTERVALS)
+    require_range("slow_statement_ms", args.slow_statement_ms, 0, 3_600_000)
+    require_pattern("db_name", args.db_name, _PG_IDENTIFIER,
+                    "lowercase letters, digits and underscores, starting with a letter")
+    require_pattern("master_username", args.master_username, _PG_IDENTIFIER,
+                    "lowercase letters, digits and underscores, starting with a letter")
+    if args.master_username in ("postgres", "rdsadmin", "rdsrepladmin"):
+        raise ValueError(f"master_username must not be a reserved role, got "
+                         f"{args.master_username!r}")
+
+
+def parameter_group_family(engine_version: str) -> str:
+    """'16.4' -> 'postgres16'."""
+    return f"postgres{engine_version.split('.')[0]}"
+
+
+def parameters(slow_statement_ms: int) -> list[dict[str, str]]:
+    """TLS for every connection, and statements slower than the threshold logged."""
+    return [
+        {"name": "rds.force_ssl", "value": "1"},
+        {"name": "log_min_duration_statement", "value": str(slow_statement_ms)},
+    ]
+
+
+def connection_document(username: str, password: str, host: str, port: int, dbname: str,
+                        ) -> str:
+    """The secret's JSON, in the shape RDS's own secrets and rotation functions use."""
+    return json.dumps({"engine": "postgres", "host": host, "port": port, "dbname": dbname,
+                       "username": username, "password": password}, sort_keys=True)
+
+
+class Database(pulumi.ComponentResource):
+    writer_endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    reader_endpoints: pulumi.Output[list[str]]
+    port: pulumi.Output[int]
+    db_name: pulumi.Output[str]
+    master_username: pulumi.Output[str]
+    password: pulumi.Output[str]
+    secret_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DatabaseArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        require_snapshot_name(name)
+        validate(args)
+        super().__init__("shop:database:Database", name, None, opts)
+        self._name, self._args = name, args
+        child = pulumi.ResourceOptions(parent=self)
+
+        key = encryption_key(name, "the storefront database, its snapshots and secret",
+                             args.tags, self, args.deletion_protection)
+        group = ingress_only_from(name, vpc_id=args.vpc_id, port=POSTGRES_PORT,
+                                  source_security_group_ids=args.allowed_security_group_ids,
+                                  purpose="PostgreSQL", tags=args.tags, parent=self)
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets", subnet_ids=args.subnet_ids,
+            description="Isolated subnets of the storefront database",
+            tags=with_name(args.tags, f"{name}-subnets"), opts=child)
+        params = aws.rds.ParameterGroup(
+            f"{name}-params", family=parameter_group_family(args.engine_version),
+            description="Forces TLS, logs slow statements",
+            parameters=parameters(args.slow_statement_ms),
+            tags=with_name(args.tags, f"{name}-params"), opts=child)
+        monitoring_role = self._monitoring_role()
+        password = generated_password(name, "master-password", 40, self)
+        self.password = pulumi.Output.secret(password.result)
+
+        shared = self._shared_settings(key, group, params, monitoring_role)
+        primary = self._primary(subnets, shared)
+        replicas = [self._replica(index, primary, shared)
+                    for index in range(1, args.replica_count + 1)]
+
+        self.writer_endpoint = primary.address
+        self.reader_endpoints = pulumi.Output.all(*(r.address for r in replicas))
+        self.reader_endpoint = replicas[0].address if replicas else primary.address
+        self.port = primary.port
+        self.db_name = pulumi.Output.from_input(args.db_name)
+        self.master_username = pulumi.Output.from_input(args.master_username)
+        self.security_group_id = group.id
+        self.kms_key_arn = key.arn
+        document = pulumi.Output.all(primary.address, primary.port, self.password).apply(
+            lambda v: connection_document(args.master_username, v[2], v[0], v[1], args.db_name))
+        self.secret_arn = stored_secret(
+            name, value=document, kms_key=key, tags=args.tags, parent=self,
+            description="Master credentials of the storefront database",
+            protect_data=args.deletion_protection).arn
+
+        self.register_outputs({
+            "writer_endpoint": self.writer_endpoint,
+            "reader_endpoint": self.reader_endpoint,
+            "reader_endpoints": self.reader_endpoints,
+            "port": self.port,
+            "db_name": self.db_name,
+            "master_username": self.master_username,
+            "password": self.password,
+            "secret_arn": self.secret_arn,
+            "security_group_id": self.security_group_id,
+            "kms_key_arn": self.kms_key_arn,
+        })
+
+    def _monitoring_role(self) -> aws.iam.Role:
+        """The role RDS enhanced monitoring publishes OS metrics with."""
+        name = self._name
+        role = aws.iam.Role(
+            f"{name}-monitoring-role",
+            description="RDS enhanced monitoring of the storefront database",
+            assume_role_policy=service_assume_role_policy("monitoring.rds.amazonaws.com"),
+            tags=with_name(self._args.tags, f"{name}-monitoring-role"),
+            opts=pulumi.ResourceOptions(parent=self))
+        aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring-policy", role=role.name,
+            policy_arn=aws.iam.ManagedPolicy.AMAZON_RDS_ENHANCED_MONITORING_ROLE,
+            opts=pulumi.ResourceOptions(parent=self))
+        return role
+
+    def _shared_settings(self, key: aws.kms.Key, group: aws.ec2.SecurityGroup,
+                         params: aws.rds.ParameterGroup, role: aws.iam.Role,
+                         ) -> dict[str, Any]:
+        """What the writer and its replicas have in common."""
+        args = self._args
+        return {
+            "instance_class": args.instance_class,
+            "storage_type": "gp3",
+            "max_allocated_storage": args.max_allocated_storage_gb,
+            "storage_encrypted": True,
+            "kms_key_id": key.arn,
+            "publicly_accessible": False,
+            "vpc_security_group_ids": [group.id],
+            "parameter_group_name": params.name,
+            "auto_minor_version_upgrade": True,
+            "copy_tags_to_snapshot": True,
+            "deletion_protection": args.deletion_protection,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": key.arn,
+            "performance_insights_retention_period": 7,
+            "monitoring_interval": args.monitoring_interval_seconds,
+            "monitoring_role_arn": role.arn,
+            "enabled_cloudwatch_logs_exports": ["postgresql", "upgrade"],
+        }
+
+    def _primary(self, subnets: aws.rds.SubnetGroup, shared: dict[str, Any]) -> aws.rds.Instance:
+        args, name = self._args, self._name
+        protected = args.deletion_protection
+        return aws.rds.Instance(
+            f"{name}-primary",
+            engine="postgres",
+            engine_version=args.engine_version,
+            allocated_storage=args.allocated_storage_gb,
+            db_name=args.db_name,
+            username=args.master_username,
+            password=self.password,
+            db_subnet_group_name=subnets.name,
+            multi_az=args.multi_az,
+            backup_retention_period=args.backup_retention_days,
+            backup_window="03:00-04:00",
+            maintenance_window="sun:04:30-sun:05:30",
+            skip_final_snapshot=not protected,
+            final_snapshot_identifier=f"{name}-final" if protected else None,
+            delete_automated_backups=not protected,
+            tags=with_name(args.tags, f"{name}-primary"),
+            opts=pulumi.ResourceOptions(parent=self),
+            **shared,
+        )
+
+    def _replica(self, index: int, primary: aws.rds.Instance, shared: dict[str, Any],
+                 ) -> aws.rds.Instance:
+        # A replica inherits engine, credentials and subnets from its source; it holds no data
+        # of its own, so it needs no final snapshot.
+        name = f"{self._name}-replica-{index}"
+        return aws.rds.Instance(
+            name,
+            replicate_source_db=primary.identifier,
+            skip_final_snapshot=True,
+            tags=with_name(self._args.tags, name),
+            opts=pulumi.ResourceOptions(parent=self),
+            **shared,
+        )

@@ -1,0 +1,195 @@
+"""The database component under the mock engine: the exact inputs RDS and its companions get."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from components.database import (
+    Database,
+    DatabaseArgs,
+    connection_document,
+    parameter_group_family,
+    parameters,
+)
+from stacks.mocks import SECRET
+from stacks.policies import Context, Resource, check
+from tests.infra.component_support import (
+    DEV_TAGS,
+    NODE_SG,
+    PROD_TAGS,
+    assert_no_secret_values,
+    assert_refused,
+    assert_well_formed,
+    run_component,
+)
+
+INSTANCE = "aws:rds/instance:Instance"
+OUTPUTS = ("writer_endpoint", "reader_endpoint", "reader_endpoints", "port", "db_name",
+           "password", "secret_arn", "security_group_id", "kms_key_arn")
+
+PROD = DatabaseArgs(
+    vpc_id="vpc-0data", subnet_ids=["subnet-iso-a", "subnet-iso-b", "subnet-iso-c"],
+    allowed_security_group_ids=[NODE_SG], tags=PROD_TAGS, engine_version="16",
+    instance_class="db.m7g.large", allocated_storage_gb=100, max_allocated_storage_gb=500,
+    backup_retention_days=14, multi_az=True, replica_count=1, deletion_protection=True)
+DEV = dataclasses.replace(
+    PROD, tags=DEV_TAGS, instance_class="db.t4g.micro", allocated_storage_gb=20,
+    max_allocated_storage_gb=50, backup_retention_days=1, multi_az=False, replica_count=0,
+    deletion_protection=False)
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return run_component(lambda: Database("db", PROD), *OUTPUTS)
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return run_component(lambda: Database("db", DEV), *OUTPUTS)
+
+
+def test_pure_parts() -> None:
+    assert parameter_group_family("16") == "postgres16"
+    assert parameter_group_family("17.2") == "postgres17"
+    assert parameters(250) == [{"name": "rds.force_ssl", "value": "1"},
+                               {"name": "log_min_duration_statement", "value": "250"}]
+    assert json.loads(connection_document("u", "p", "h", 5432, "shop")) == {
+        "engine": "postgres", "host": "h", "port": 5432, "dbname": "shop",
+        "username": "u", "password": "p"}
+
+
+def test_primary_is_private_encrypted_and_resilient_in_prod(prod) -> None:
+    primary = prod.one(INSTANCE, "db-primary").inputs
+    key = prod.one("aws:kms/key:Key", "db-key").inputs
+    assert key["enableKeyRotation"] is True
+    assert primary["publiclyAccessible"] is False
+    assert primary["storageEncrypted"] is True
+    assert primary["kmsKeyId"] == prod.outputs["kms_key_arn"]
+    assert primary["performanceInsightsEnabled"] is True
+    assert primary["performanceInsightsKmsKeyId"] == prod.outputs["kms_key_arn"]
+    assert (primary["engine"], primary["engineVersion"]) == ("postgres", "16")
+    assert (primary["storageType"], primary["allocatedStorage"],
+            primary["maxAllocatedStorage"]) == ("gp3", 100, 500)
+    assert primary["multiAz"] is True
+    assert primary["deletionProtection"] is True
+    assert primary["skipFinalSnapshot"] is False
+    assert primary["finalSnapshotIdentifier"] == "db-final"
+    assert primary["deleteAutomatedBackups"] is False
+    assert primary["backupRetentionPeriod"] == 14
+    assert primary["copyTagsToSnapshot"] is True
+    assert primary["autoMinorVersionUpgrade"] is True
+    assert primary["vpcSecurityGroupIds"] == [prod.outputs["security_group_id"]]
+    assert "manageMasterUserPassword" not in primary
+
+
+def test_dev_is_single_az_and_disposable(dev) -> None:
+    primary = dev.one(INSTANCE, "db-primary").inputs
+    assert primary["multiAz"] is False
+    assert primary["deletionProtection"] is False
+    assert primary["skipFinalSnapshot"] is True
+    assert "finalSnapshotIdentifier" not in primary
+    assert primary["storageEncrypted"] is True and primary["publiclyAccessible"] is False
+    assert [r.name for r in dev.of_type(INSTANCE)] == ["db-primary"]
+    assert dev.outputs["reader_endpoint"] == dev.outputs["writer_endpoint"]
+    assert dev.outputs["reader_endpoints"] == []
+    assert dev.one("aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 0
+
+
+def test_read_replica_follows_the_primary(prod) -> None:
+    replica = prod.one(INSTANCE, "db-replica-1").inputs
+    assert replica["replicateSourceDb"].startswith("db-primary-")
+    assert replica["storageEncrypted"] is True
+    assert replica["kmsKeyId"] == prod.outputs["kms_key_arn"]
+    assert replica["publiclyAccessible"] is False
+    assert replica["deletionProtection"] is True
+    assert "password" not in replica and "username" not in replica
+    assert prod.outputs["reader_endpoint"].startswith("db-replica-1.")
+    assert prod.outputs["reader_endpoints"] == [prod.outputs["reader_endpoint"]]
+    assert prod.outputs["writer_endpoint"].startswith("db-primary.")
+    assert prod.outputs["port"] == 5432
+
+
+def test_only_the_nodes_reach_5432(prod) -> None:
+    group = prod.one("aws:ec2/securityGroup:SecurityGroup", "db-sg").inputs
+    assert group["vpcId"] == "vpc-0data"
+    assert group["ingress"] == [{"description": "PostgreSQL clients", "protocol": "tcp",
+                                 "fromPort": 5432, "toPort": 5432, "securityGroups": [NODE_SG]}]
+    assert group["egress"] == []
+    subnets = prod.one("aws:rds/subnetGroup:SubnetGroup").inputs
+    assert subnets["subnetIds"] == ["subnet-iso-a", "subnet-iso-b", "subnet-iso-c"]
+
+
+def test_parameter_group_forces_tls_and_logs_slow_statements(prod) -> None:
+    group = prod.one("aws:rds/parameterGroup:ParameterGroup").inputs
+    assert group["family"] == "postgres16"
+    assert {p["name"]: p["value"] for p in group["parameters"]} == {
+        "rds.force_ssl": "1", "log_min_duration_statement": "500"}
+    primary = prod.one(INSTANCE, "db-primary").inputs
+    assert primary["parameterGroupName"].startswith("db-params-")
+    assert primary["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+
+
+def test_enhanced_monitoring_role(prod) -> None:
+    role = prod.one("aws:iam/role:Role").inputs
+    trust = json.loads(role["assumeRolePolicy"])["Statement"]
+    assert trust == [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                      "Principal": {"Service": "monitoring.rds.amazonaws.com"}}]
+    attachment = prod.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
+    assert attachment["policyArn"] == (
+        "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")
+    primary = prod.one(INSTANCE, "db-primary").inputs
+    assert primary["monitoringInterval"] == 60
+    assert primary["monitoringRoleArn"].startswith("arn:aws:iam::")
+
+
+def test_password_is_generated_secret_and_kept_in_secrets_manager(prod) -> None:
+    generated = prod.one("random:index/randomPassword:RandomPassword").inputs
+    assert generated["length"] == 40 and generated["special"] is False
+    assert prod.one(INSTANCE, "db-primary").inputs["password"] == SECRET
+    secret = prod.one("aws:secretsmanager/secret:Secret").inputs
+    assert secret["kmsKeyId"] == prod.outputs["kms_key_arn"]
+    assert secret["recoveryWindowInDays"] == 30
+    assert prod.one("aws:secretsmanager/secretVersion:SecretVersion").inputs[
+        "secretString"] == SECRET
+    assert prod.outputs["password"] == SECRET
+    assert prod.outputs["secret_arn"].startswith("arn:aws:secretsmanager:")
+    assert_no_secret_values(prod)
+
+
+def test_children_parented_and_tagged(prod, dev) -> None:
+    assert_well_formed(prod, "shop:database:Database", PROD_TAGS)
+    assert_well_formed(dev, "shop:database:Database", DEV_TAGS)
+
+
+def test_satisfies_the_platform_policies(prod) -> None:
+    stack = [Resource(urn=r.urn, type=r.type, name=r.name, inputs=r.inputs)
+             for r in prod.resources]
+    assert check(stack, Context(environment="prod")) == []
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"engine_version": "9.6"}, "engine_version"),
+    ({"instance_class": "m5.large"}, "instance_class"),
+    ({"allocated_storage_gb": 10}, "allocated_storage_gb"),
+    ({"max_allocated_storage_gb": 100}, "max_allocated_storage_gb"),
+    ({"backup_retention_days": 0}, "backup_retention_days"),
+    ({"replica_count": 6}, "replica_count"),
+    ({"monitoring_interval_seconds": 0}, "monitoring_interval_seconds"),
+    ({"subnet_ids": ["subnet-only-one"]}, "subnet_ids"),
+    ({"allowed_security_group_ids": []}, "allowed_security_group_ids"),
+    ({"db_name": "Shop-DB"}, "db_name"),
+    ({"master_username": "postgres"}, "master_username"),
+    ({"tags": {"Project": "shop"}}, "tags"),
+])
+def test_invalid_args_name_the_field_and_create_nothing(change, field) -> None:
+    args = dataclasses.replace(PROD, **change)
+    message = assert_refused(lambda: Database("db", args), field)
+    assert field in message
+
+
+@pytest.mark.parametrize("name", ["Shop-DB", "shop--db", "db-", "1db"])
+def test_name_must_suit_the_final_snapshot(name) -> None:
+    assert_refused(lambda: Database(name, PROD), "name")
