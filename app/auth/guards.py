@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import g, request
+from flask import request
 
 from app.auth.tokens import decode
 from app.errors import Forbidden, Unauthorized
@@ -26,7 +26,9 @@ def _bearer_token() -> str | None:
 def optional_user() -> User | None:
     """The signed-in user, or None for a guest. A bad or expired token is a 401, never a
     silent downgrade to guest (a client must learn to refresh)."""
-    cached = g.get("_current_user", _UNSET)
+    # Cached on the request, not on ``g``: an app context can outlive a request (a test
+    # holding one across requests), and one request's user must never answer another's.
+    cached = getattr(request, "_current_user", _UNSET)
     if cached is not _UNSET:
         return cached
     user = None
@@ -36,7 +38,7 @@ def optional_user() -> User | None:
         user = db.session.get(User, int(claims["sub"]))
         if user is None or not user.is_active:
             raise Unauthorized("account is not active", code="inactive_account")
-    g._current_user = user
+    request._current_user = user
     return user
 
 

@@ -27,6 +27,14 @@ def issue_access_token(user_id: int, role: str) -> str:
     return jwt.encode(claims, _key(), algorithm=ALGORITHM)
 
 
+def issue_refresh_token(user_id: int, token_id: str, issued_at: datetime,
+                        expires_at: datetime) -> str:
+    """A refresh JWT whose ``jti`` is the id of its ``RefreshToken`` row."""
+    claims = {"sub": str(user_id), "type": "refresh", "iss": ISSUER,
+              "iat": issued_at, "exp": expires_at, "jti": token_id}
+    return jwt.encode(claims, _key(), algorithm=ALGORITHM)
+
+
 def encode_claims(claims: dict) -> str:
     return jwt.encode(claims, _key(), algorithm=ALGORITHM)
 

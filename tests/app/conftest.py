@@ -45,3 +45,13 @@ def customer(make_user) -> User:
 @pytest.fixture
 def admin(make_user) -> User:
     return make_user(email="admin@example.com", name="Ada Admin", role="admin")
+
+
+@pytest.fixture
+def login(client):
+    """Sign in through the API; returns the response (tokens in ``.json``)."""
+    def action(email: str, password: str = PASSWORD, headers: dict | None = None):
+        return client.post("/api/v1/auth/login", json={"email": email, "password": password},
+                           headers=headers or {})
+
+    return action
