@@ -1,0 +1,85 @@
+"""``/api/v1/cart``: the cart of whoever is asking - a signed-in shopper (Bearer token)
+or a guest (``X-Cart-Token``; a guest without one is given a new token)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from app.auth.guards import optional_user
+from app.cart import service
+from app.cart.schemas import AddItemSchema, CartSchema, CartTokenHeaderSchema, SetQuantitySchema
+from app.cart.service import CartView
+from app.cart.store import CartStore
+
+blp = Blueprint("cart", __name__, url_prefix="/cart",
+                description="The shopping cart of a guest (X-Cart-Token) or of the signed-in "
+                            "shopper (Bearer token).")
+
+OPTIONAL_AUTH = [{}, {"bearerAuth": []}]
+TOKEN_HEADER = {"X-Cart-Token": {"description": "The guest's cart token (guests only).",
+                                 "schema": {"type": "string"}}}
+
+
+def _cart(headers: dict) -> CartStore:
+    user = optional_user()
+    return service.cart_for(user.id if user else None, headers.get("cart_token"))
+
+
+def _reply(view: CartView):
+    headers = {"Cache-Control": "no-store"}
+    if view.token:
+        headers["X-Cart-Token"] = view.token
+    return view, headers
+
+
+@blp.route("", methods=["GET"])
+@blp.doc(security=OPTIONAL_AUTH)
+@blp.arguments(CartTokenHeaderSchema, location="headers")
+@blp.response(200, CartSchema, headers=TOKEN_HEADER)
+def get_cart(headers: dict):
+    """The cart, with current prices and each line's stock state"""
+    return _reply(service.view_cart(_cart(headers)))
+
+
+@blp.route("", methods=["DELETE"])
+@blp.doc(security=OPTIONAL_AUTH)
+@blp.arguments(CartTokenHeaderSchema, location="headers")
+@blp.response(200, CartSchema, headers=TOKEN_HEADER)
+def clear_cart(headers: dict):
+    """Empty the cart"""
+    return _reply(service.clear_cart(_cart(headers)))
+
+
+@blp.route("/items", methods=["POST"])
+@blp.doc(security=OPTIONAL_AUTH)
+@blp.arguments(AddItemSchema)
+@blp.arguments(CartTokenHeaderSchema, location="headers")
+@blp.response(200, CartSchema, headers=TOKEN_HEADER)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT", description="More than is in stock.")
+def add_item(data: dict, headers: dict):
+    """Add units of a product (added to what the cart already holds)"""
+    view = service.add_item(_cart(headers), data["product_id"], data["quantity"])
+    return _reply(view)
+
+
+@blp.route("/items/<int:product_id>", methods=["PUT"])
+@blp.doc(security=OPTIONAL_AUTH)
+@blp.arguments(SetQuantitySchema)
+@blp.arguments(CartTokenHeaderSchema, location="headers")
+@blp.response(200, CartSchema, headers=TOKEN_HEADER)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT", description="More than is in stock.")
+def set_quantity(data: dict, headers: dict, product_id: int):
+    """Set how many units of a product the cart holds"""
+    return _reply(service.set_quantity(_cart(headers), product_id, data["quantity"]))
+
+
+@blp.route("/items/<int:product_id>", methods=["DELETE"])
+@blp.doc(security=OPTIONAL_AUTH)
+@blp.arguments(CartTokenHeaderSchema, location="headers")
+@blp.response(200, CartSchema, headers=TOKEN_HEADER)
+@blp.alt_response(404, response="NOT_FOUND", description="The product is not in the cart.")
+def remove_item(headers: dict, product_id: int):
+    """Remove a product from the cart"""
+    return _reply(service.remove_item(_cart(headers), product_id))

@@ -1,0 +1,49 @@
+"""The cart's JSON: what clients send and what they get back."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.cart.store import MAX_LINE_QUANTITY
+
+QUANTITY = validate.Range(min=1, max=MAX_LINE_QUANTITY)
+
+
+class CartTokenHeaderSchema(Schema):
+    cart_token = fields.String(
+        data_key="X-Cart-Token",
+        metadata={"description": "A guest's cart token, as returned by an earlier cart "
+                                 "response. Ignored when the request is signed in."})
+
+
+class AddItemSchema(Schema):
+    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    quantity = fields.Integer(load_default=1, strict=True, validate=QUANTITY)
+
+
+class SetQuantitySchema(Schema):
+    quantity = fields.Integer(required=True, strict=True, validate=QUANTITY)
+
+
+class CartLineSchema(Schema):
+    product_id = fields.Integer()
+    name = fields.String()
+    sku = fields.String()
+    unit_price = fields.Decimal(as_string=True, places=2)
+    quantity = fields.Integer()
+    line_total = fields.Decimal(as_string=True, places=2)
+    available = fields.Integer(metadata={"description": "Units in stock right now."})
+    stock_state = fields.String(
+        metadata={"enum": ["in_stock", "insufficient_stock", "unavailable"],
+                  "description": "insufficient_stock: fewer units are left than this line "
+                                 "holds; unavailable: the product is no longer sold."})
+
+
+class CartSchema(Schema):
+    token = fields.String(allow_none=True, metadata={
+        "description": "A guest's cart token (also in the X-Cart-Token header): send it back "
+                       "in X-Cart-Token. Null for a signed-in shopper's cart."})
+    items = fields.List(fields.Nested(CartLineSchema), attribute="lines")
+    item_count = fields.Integer()
+    total = fields.Decimal(as_string=True, places=2)
+    ready_for_checkout = fields.Boolean()

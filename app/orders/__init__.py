@@ -1,0 +1,1 @@
+"""Orders: checkout from the cart, order history, and the order lifecycle."""

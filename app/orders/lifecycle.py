@@ -1,0 +1,88 @@
+"""Where an order can go from where it is, and what each move does to stock and payment.
+
+pending -> paid -> shipped -> delivered; pending/paid -> cancelled; paid/shipped/delivered
+-> refunded. Goods that never left the warehouse (cancelled, or refunded while still
+``paid``) go back into stock; goods already shipped come back only through a stock
+adjustment after someone has inspected the return.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.errors import Conflict, Invalid, NotFound
+from app.extensions import db
+from app.models import ORDER_STATUSES, Order, Product, User
+from app.orders.service import get_order
+from app.payments import PaymentProvider, payment_provider
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"paid", "cancelled"}),
+    "paid": frozenset({"shipped", "cancelled", "refunded"}),
+    "shipped": frozenset({"delivered", "refunded"}),
+    "delivered": frozenset({"refunded"}),
+    "cancelled": frozenset(),
+    "refunded": frozenset(),
+}
+_RESTOCKING_FROM = frozenset({"pending", "paid"})
+_MONEY_BACK = frozenset({"cancelled", "refunded"})
+
+
+def cancel_order(order_id: int, user: User,
+                 provider: PaymentProvider | None = None) -> Order:
+    """A shopper cancels their own order while it has not shipped."""
+    order = _locked_order(order_id)
+    if order.user_id != user.id:
+        db.session.rollback()
+        raise NotFound("order not found")
+    return _move(order, "cancelled", provider)
+
+
+def change_status(order_id: int, status: str,
+                  provider: PaymentProvider | None = None) -> Order:
+    """An administrator moves any order along its lifecycle."""
+    if status not in ORDER_STATUSES:
+        raise Invalid.field("status", f"must be one of {', '.join(ORDER_STATUSES)}")
+    return _move(_locked_order(order_id), status, provider)
+
+
+def _locked_order(order_id: int) -> Order:
+    # Locked so two concurrent moves (say, a double-clicked cancel) cannot both return
+    # the stock: the second one waits, then sees the first one's status.
+    order = db.session.scalar(
+        sa.select(Order).where(Order.id == order_id).with_for_update()
+        .execution_options(populate_existing=True))
+    if order is None:
+        raise NotFound("order not found")
+    return order
+
+
+def _move(order: Order, status: str, provider: PaymentProvider | None) -> Order:
+    current = order.status
+    if status not in TRANSITIONS.get(current, frozenset()):
+        db.session.rollback()
+        raise Conflict(f"an order cannot go from {current} to {status}",
+                       {"from": current, "to": status}, code="invalid_transition")
+    try:
+        if status in _MONEY_BACK and current in _RESTOCKING_FROM:
+            _return_stock(order)
+        if status in _MONEY_BACK and order.payment_status == "approved":
+            (provider or payment_provider()).refund(order.payment_reference or "",
+                                                    order.total_amount)
+            order.payment_status = "refunded"
+        if status == "paid":
+            order.payment_status = "approved"
+        order.status = status
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return get_order(order.id, order.user)
+
+
+def _return_stock(order: Order) -> None:
+    """Increments in SQL, product by product in id order (the order checkout locks them
+    in), so a concurrent checkout never deadlocks with it."""
+    for item in sorted(order.items, key=lambda item: item.product_id):
+        db.session.execute(sa.update(Product).where(Product.id == item.product_id)
+                           .values(stock=Product.stock + item.quantity))

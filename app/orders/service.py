@@ -1,0 +1,231 @@
+"""Checkout and order history, as plain functions shared by the API and the pages.
+
+Checkout is one transaction. The ``Idempotency-Key`` row is inserted first, so a
+concurrent duplicate blocks on its unique index until the first attempt commits (and then
+returns the first order) or rolls back (and then runs itself). The cart rows and then the
+products are locked ``FOR UPDATE`` - products in id order, so two checkouts can never wait
+on each other in a cycle - and prices and stock are re-read under those locks. The card is
+charged before commit; a decline rolls everything back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.errors import Conflict, Invalid, NotFound, PaymentDeclined
+from app.extensions import db
+from app.mail import MailError, send_mail
+from app.models import CartItem, IdempotencyKey, Order, OrderItem, Product, User
+from app.orders.address import address_errors, normalize_address
+from app.pagination import Page, paginate
+from app.payments import CardDetails, PaymentProvider, card_errors, payment_provider
+
+log = logging.getLogger(__name__)
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    created: bool  # False when this is the order an earlier attempt with the key placed
+
+
+class _DuplicateAttempt(Exception):
+    """Another checkout with the same key committed while this one waited for it."""
+
+
+def checkout(user: User, idempotency_key: str, address: Mapping, card: CardDetails,
+             provider: PaymentProvider | None = None) -> CheckoutResult:
+    """Turn the user's cart into an order, exactly once per ``idempotency_key``."""
+    _check_idempotency_key(idempotency_key)
+    address = normalize_address(address)
+    _check_request(address, card)
+    fingerprint = _fingerprint(address, card)
+    earlier = _earlier_order(user.id, idempotency_key, fingerprint)
+    if earlier is not None:
+        return CheckoutResult(earlier, created=False)
+    try:
+        order = _place_order(user, idempotency_key, fingerprint, address, card,
+                             provider or payment_provider())
+    except _DuplicateAttempt:
+        db.session.rollback()
+        return CheckoutResult(_order_of_duplicate(user.id, idempotency_key, fingerprint),
+                              created=False)
+    except Exception:
+        db.session.rollback()
+        raise
+    _send_confirmation(user, order)
+    return CheckoutResult(order, created=True)
+
+
+def list_orders(page: int, per_page: int, user_id: int | None = None,
+                status: str | None = None) -> Page:
+    """Newest first; one user's orders, or everyone's when ``user_id`` is None."""
+    statement = sa.select(Order).options(selectinload(Order.items)).order_by(
+        Order.created_at.desc(), Order.id.desc())
+    if user_id is not None:
+        statement = statement.where(Order.user_id == user_id)
+    if status is not None:
+        statement = statement.where(Order.status == status)
+    return paginate(statement, page, per_page)
+
+
+def get_order(order_id: int, user: User) -> Order:
+    """The order, if ``user`` may see it: its owner, or an admin. Anyone else gets the
+    same 404 as for an order that does not exist."""
+    order = db.session.scalar(
+        sa.select(Order).options(selectinload(Order.items)).where(Order.id == order_id))
+    if order is None or not (user.is_admin or order.user_id == user.id):
+        raise NotFound("order not found")
+    return order
+
+
+def _check_idempotency_key(key: str) -> None:
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise Invalid.field("Idempotency-Key", "a header of 1 to "
+                            f"{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters is required")
+
+
+def _check_request(address: dict, card: CardDetails) -> None:
+    errors = {}
+    if problems := address_errors(address):
+        errors["shipping_address"] = problems
+    if problems := card_errors(card):
+        errors["payment"] = problems
+    if errors:
+        raise Invalid("the checkout request is not valid", {"fields": errors})
+
+
+def _fingerprint(address: dict, card: CardDetails) -> str:
+    """Identifies the request body without storing it: keyed, because a plain hash of a
+    card number is guessable."""
+    canonical = json.dumps({"address": address, "card": asdict(card)}, sort_keys=True)
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _earlier_order(user_id: int, key: str, fingerprint: str) -> Order | None:
+    row = db.session.scalar(sa.select(IdempotencyKey).where(
+        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+    if row is None:
+        return None
+    if not hmac.compare_digest(row.request_hash, fingerprint):
+        raise Invalid("this Idempotency-Key was already used for a different request",
+                      {"fields": {"Idempotency-Key": ["was used with a different body"]}},
+                      code="idempotency_key_reused")
+    if row.order_id is None:
+        raise Conflict("the order placed with this Idempotency-Key no longer exists")
+    return get_order(row.order_id, db.session.get(User, user_id))
+
+
+def _order_of_duplicate(user_id: int, key: str, fingerprint: str) -> Order:
+    order = _earlier_order(user_id, key, fingerprint)
+    if order is None:  # the first attempt's row vanished between its commit and our read
+        raise Conflict("a checkout with this Idempotency-Key is in progress; retry",
+                       code="checkout_in_progress")
+    return order
+
+
+def _place_order(user: User, key: str, fingerprint: str, address: dict, card: CardDetails,
+                 provider: PaymentProvider) -> Order:
+    key_row = _claim_key(user.id, key, fingerprint)
+    cart_rows = _locked_cart(user.id)
+    products = _locked_products(sorted(row.product_id for row in cart_rows))
+    _check_stock(cart_rows, products)
+    total = sum((products[row.product_id].price * row.quantity for row in cart_rows),
+                Decimal("0.00"))
+    payment = provider.charge(total, card, reference=f"checkout-{key_row.id}")
+    if not payment.approved:
+        raise PaymentDeclined(payment.message or "the payment was declined",
+                              {"reason": payment.decline_code})
+    order = Order(user_id=user.id, total_amount=total, status="paid",
+                  shipping_address=address, payment_method=f"card ending {card.last4}",
+                  payment_status="approved", payment_reference=payment.reference,
+                  items=[_order_item(products[row.product_id], row.quantity)
+                         for row in cart_rows])
+    for row in cart_rows:
+        products[row.product_id].stock -= row.quantity
+        db.session.delete(row)
+    db.session.add(order)
+    db.session.flush()
+    key_row.order_id = order.id
+    db.session.commit()
+    return order
+
+
+def _claim_key(user_id: int, key: str, fingerprint: str) -> IdempotencyKey:
+    row = IdempotencyKey(user_id=user_id, key=key, request_hash=fingerprint)
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        raise _DuplicateAttempt from exc
+    return row
+
+
+def _locked_cart(user_id: int) -> list[CartItem]:
+    rows = list(db.session.scalars(
+        sa.select(CartItem).where(CartItem.user_id == user_id).order_by(CartItem.product_id)
+        .with_for_update().execution_options(populate_existing=True)))
+    if not rows:
+        raise Conflict("the cart is empty", code="cart_empty")
+    return rows
+
+
+def _locked_products(product_ids: list[int]) -> dict[int, Product]:
+    rows = db.session.scalars(
+        sa.select(Product).where(Product.id.in_(product_ids)).order_by(Product.id)
+        .with_for_update().execution_options(populate_existing=True))
+    return {product.id: product for product in rows}
+
+
+def _check_stock(cart_rows: list[CartItem], products: dict[int, Product]) -> None:
+    problems = []
+    for row in cart_rows:
+        product = products[row.product_id]
+        if not product.is_active:
+            problems.append({"product_id": product.id, "reason": "unavailable",
+                             "requested": row.quantity, "available": 0})
+        elif product.stock < row.quantity:
+            problems.append({"product_id": product.id, "reason": "insufficient_stock",
+                             "requested": row.quantity, "available": product.stock})
+    if problems:
+        raise Conflict("some products in the cart cannot be bought in that quantity",
+                       {"items": problems}, code="insufficient_stock")
+
+
+def _order_item(product: Product, quantity: int) -> OrderItem:
+    return OrderItem(product_id=product.id, product_name=product.name, sku=product.sku,
+                     quantity=quantity, price=product.price)
+
+
+def _send_confirmation(user: User, order: Order) -> None:
+    """The order stands whether or not the mail goes out; a failure is logged for retry
+    by hand, never shown to the shopper as a failed checkout."""
+    lines = [f"{item.quantity} x {item.product_name} ({item.sku}) at {item.price}"
+             for item in order.items]
+    body = "\n".join([f"Hello {user.name},", "", f"thank you for your order #{order.id}.", "",
+                      *lines, "", f"Total: {order.total_amount}",
+                      f"Paid with {order.payment_method}.",
+                      f"Shipping to: {_address_line(order.shipping_address)}"])
+    try:
+        send_mail(user.email, f"Your order #{order.id}", body)
+    except MailError:
+        log.warning("order confirmation for order %s was not sent", order.id, exc_info=True)
+
+
+def _address_line(address: dict) -> str:
+    parts = ("name", "line1", "line2", "postal_code", "city", "country")
+    return ", ".join(address[part] for part in parts if address.get(part))
