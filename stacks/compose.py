@@ -1,0 +1,303 @@
+"""How a platform stack is put together from its components:
+
+    network -> cluster -> database + cache -> registry -> edge (certificate, WAF) -> cdn -> dns
+    then on the cluster: add-ons -> image -> data endpoints -> storefront
+
+Settings flow down as each component's Args; outputs flow up and the ones operators need are
+exported. Nothing here reads Pulumi config: `build` takes the settings `stacks.settings` loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.addons import AddonsArgs, ClusterAddons
+from components.cache import Cache, CacheArgs
+from components.cdn import Cdn, CdnArgs
+from components.cluster import Cluster, ClusterArgs
+from components.database import Database, DatabaseArgs
+from components.dns import AliasRecords, AliasRecordsArgs, Edge, EdgeArgs
+from components.endpoints import DataEndpoints, managed_endpoints
+from components.image import ImageArgs, MirrorArgs, MirroredImage, StorefrontImage
+from components.in_cluster_data import (
+    POSTGRES_SOURCE,
+    REDIS_SOURCE,
+    InClusterData,
+    InClusterDataArgs,
+)
+from components.network import Network, NetworkArgs
+from components.registry import Registry, RegistryArgs
+from components.storefront import Storefront, StorefrontArgs
+from components.subnets import plan_subnets
+from stacks import preview
+from stacks.settings import Settings
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The stack's components, for what later layers (workloads, monitoring) build on."""
+
+    network: Network
+    cluster: Cluster
+    database: Database
+    cache: Cache
+    registry: Registry
+    edge: Edge
+    cdn: Cdn
+
+
+def build(settings: Settings) -> Platform | preview.PreviewEnvironment:
+    if settings.environment == "preview":
+        # No platform of its own: a namespace on its base stack's cluster.
+        return preview.build(settings)
+    platform = build_platform(settings)
+    workloads = build_workloads(settings, platform)
+    export_platform(platform, settings.region)
+    export_workloads(workloads)
+    if hosts_previews(settings):
+        export_preview_base(settings, platform, workloads)
+    return platform
+
+
+def hosts_previews(settings: Settings) -> bool:
+    """A stack with shop:previewDomain runs pull requests' preview environments."""
+    return settings.environment != "preview" and bool(settings.preview.domain)
+
+
+def build_platform(settings: Settings) -> Platform:
+    network = _network(settings)
+    cluster = _cluster(settings, network)
+    nodes = [cluster.node_security_group_id]
+    database = Database("database", DatabaseArgs(
+        vpc_id=network.vpc_id,
+        subnet_ids=network.isolated_subnet_ids,
+        allowed_security_group_ids=nodes,
+        tags=settings.tags,
+        engine_version=settings.database.engine_version,
+        instance_class=settings.database.instance_class,
+        allocated_storage_gb=settings.database.allocated_storage_gb,
+        max_allocated_storage_gb=settings.database.max_allocated_storage_gb,
+        backup_retention_days=settings.database.backup_retention_days,
+        multi_az=settings.database.multi_az,
+        replica_count=settings.database.replica_count,
+        deletion_protection=settings.deletion_protection,
+    ))
+    cache = Cache("cache", CacheArgs(
+        vpc_id=network.vpc_id,
+        subnet_ids=network.isolated_subnet_ids,
+        allowed_security_group_ids=nodes,
+        tags=settings.tags,
+        node_type=settings.cache.node_type,
+        node_count=settings.cache.node_count,
+        snapshot_retention_days=settings.cache.snapshot_retention_days,
+        deletion_protection=settings.deletion_protection,
+    ))
+    registry = Registry("registry", RegistryArgs(
+        repository_name=f"{settings.name_prefix}/storefront",
+        tags=settings.tags,
+        force_delete=not settings.deletion_protection,
+    ))
+    edge, cdn = _edge_and_cdn(settings)
+    return Platform(network, cluster, database, cache, registry, edge, cdn)
+
+
+def _network(settings: Settings) -> Network:
+    return Network("network", NetworkArgs(
+        vpc_cidr=settings.network.vpc_cidr,
+        az_count=settings.network.az_count,
+        nat_mode=settings.network.nat_mode,
+        region=settings.region,
+        cluster_name=settings.cluster.name,
+        tags=settings.tags,
+        flow_log_retention_days=settings.log_retention_days,
+    ))
+
+
+def _cluster(settings: Settings, network: Network) -> Cluster:
+    c = settings.cluster
+    return Cluster("cluster", ClusterArgs(
+        cluster_name=c.name,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        kubernetes_version=c.kubernetes_version,
+        tags=settings.tags,
+        node_instance_type=c.node_instance_type,
+        node_min_size=c.node_min_size,
+        node_desired_size=c.node_desired_size,
+        node_max_size=c.node_max_size,
+        public_access_cidrs=c.public_access_cidrs,
+        admin_role_arn=c.admin_role_arn,
+        log_retention_days=settings.log_retention_days,
+        deletion_protection=settings.deletion_protection,
+    ))
+
+
+def _edge_and_cdn(settings: Settings) -> tuple[Edge, Cdn]:
+    e = settings.edge
+    edge = Edge("edge", EdgeArgs(
+        tags=settings.tags,
+        domain_name=e.domain or None,
+        hosted_zone_id=e.hosted_zone_id or None,
+        waf_enabled=e.waf_enabled,
+        rate_limit_per_5_minutes=e.waf_rate_limit,
+    ))
+    cdn = Cdn("cdn", CdnArgs(
+        origin_domain_name=e.origin_domain,
+        tags=settings.tags,
+        aliases=edge.aliases,
+        certificate_arn=edge.certificate_arn,
+        web_acl_arn=edge.web_acl_arn,
+        price_class=e.cdn_price_class,
+        log_retention_days=settings.log_retention_days,
+        force_destroy=not settings.deletion_protection,
+    ))
+    if edge.aliases:
+        AliasRecords("dns", AliasRecordsArgs(
+            hosted_zone_id=e.hosted_zone_id,
+            names=edge.aliases,
+            target_domain_name=cdn.domain_name,
+            target_hosted_zone_id=cdn.hosted_zone_id,
+        ))
+    return edge, cdn
+
+
+STOREFRONT_NAMESPACE = "shop"
+DATA_NAMESPACE = "shop-data"
+
+
+@dataclass(frozen=True)
+class DataImages:
+    """PostgreSQL and Redis copied into the stack's registry, by digest."""
+
+    postgres: pulumi.Output[str]
+    redis: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class Workloads:
+    addons: ClusterAddons
+    image: StorefrontImage
+    storefront: Storefront
+    data_images: DataImages | None
+
+
+def build_workloads(settings: Settings, platform: Platform) -> Workloads:
+    """Add-ons first: the load balancer controller's webhooks must answer before any pod of
+    the storefront's namespace is admitted, and the gp3 class must exist before a volume."""
+    cluster, registry = platform.cluster, platform.registry
+    addons = ClusterAddons("addons", AddonsArgs(
+        cluster_name=cluster.cluster_name,
+        kubernetes_version=settings.cluster.kubernetes_version,
+        vpc_id=platform.network.vpc_id,
+        region=settings.region,
+        oidc=cluster.oidc,
+        tags=settings.tags,
+        log_retention_days=settings.log_retention_days,
+    ), opts=pulumi.ResourceOptions(providers=[cluster.provider]))
+    on_cluster = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[addons])
+    image = StorefrontImage("storefront-image", ImageArgs(
+        repository_url=registry.repository_url,
+        registry_id=registry.registry_id,
+        version=settings.storefront.image_version,
+    ))
+    data_images = _data_images(settings, registry)
+    storefront = Storefront("storefront", StorefrontArgs(
+        image_ref=image.ref,
+        data=_data_endpoints(settings, platform, data_images, on_cluster),
+        oidc=cluster.oidc,
+        assets_bucket_arn=platform.cdn.assets_bucket_arn,
+        assets_bucket_name=platform.cdn.assets_bucket_name,
+        vpc_cidr=settings.network.vpc_cidr,
+        load_balancer_cidrs=load_balancer_cidrs(settings, platform),
+        public_base_url=(f"https://{settings.edge.domain}" if settings.edge.domain
+                         else pulumi.Output.concat("https://", platform.cdn.domain_name)),
+        region=settings.region,
+        tags=settings.tags,
+        namespace=STOREFRONT_NAMESPACE,
+        min_replicas=settings.storefront.min_replicas,
+        max_replicas=settings.storefront.max_replicas,
+    ), opts=on_cluster)
+    return Workloads(addons, image, storefront, data_images)
+
+
+def load_balancer_cidrs(settings: Settings, platform: Platform) -> list[str]:
+    """The public subnets: the ALB's nodes sit there and reach the pods' IPs directly."""
+    return [plan.cidr for plan in plan_subnets(
+        settings.network.vpc_cidr, platform.network.availability_zones)
+        if plan.tier == "public"]
+
+
+def _data_images(settings: Settings, registry: Registry) -> DataImages | None:
+    """Copies of PostgreSQL and Redis for the stack's own in-cluster data, and for the
+    previews it hosts: those cannot push the same immutable tags themselves."""
+    if not (settings.in_cluster_data or hosts_previews(settings)):
+        return None
+
+    def mirror(kind: str, source: str) -> pulumi.Output[str]:
+        return MirroredImage(f"{kind}-image", MirrorArgs(
+            source=source, repository_url=registry.repository_url,
+            registry_id=registry.registry_id)).ref
+
+    return DataImages(mirror("postgres", POSTGRES_SOURCE), mirror("redis", REDIS_SOURCE))
+
+
+def _data_endpoints(settings: Settings, platform: Platform, images: DataImages | None,
+                    on_cluster: pulumi.ResourceOptions) -> DataEndpoints:
+    """RDS and ElastiCache, or (shop:inClusterData) PostgreSQL and Redis in the cluster, run
+    from copies in the stack's registry."""
+    if not settings.in_cluster_data or images is None:
+        return managed_endpoints(platform.database, platform.cache)
+    return InClusterData("data", InClusterDataArgs(
+        namespace=DATA_NAMESPACE,
+        client_namespace=STOREFRONT_NAMESPACE,
+        postgres_image=images.postgres,
+        redis_image=images.redis,
+        keep_volume=settings.deletion_protection,
+    ), opts=on_cluster).endpoints
+
+
+def export_workloads(workloads: Workloads) -> None:
+    pulumi.export("storefrontImage", workloads.image.ref)
+    pulumi.export("storefrontNamespace", workloads.storefront.namespace)
+    pulumi.export("loadBalancerHostname", workloads.storefront.alb_hostname)
+    pulumi.export("containerLogGroup", workloads.addons.log_group_name)
+
+
+def export_preview_base(settings: Settings, platform: Platform, workloads: Workloads) -> None:
+    """What the preview stacks on this cluster read by StackReference (stacks/preview.py),
+    besides the kubeconfig and the repository."""
+    assert workloads.data_images is not None  # hosts_previews implies them
+    pulumi.export("vpcCidr", settings.network.vpc_cidr)
+    pulumi.export("loadBalancerCidrs", load_balancer_cidrs(settings, platform))
+    pulumi.export("postgresImage", workloads.data_images.postgres)
+    pulumi.export("redisImage", workloads.data_images.redis)
+
+
+def export_platform(platform: Platform, region: str) -> None:
+    """What operators, `python -m stacks ops` and preview stacks (by StackReference) read."""
+    exports = {
+        "region": region,
+        "vpcId": platform.network.vpc_id,
+        "clusterName": platform.cluster.cluster_name,
+        "kubeconfig": platform.cluster.kubeconfig,
+        "oidcProviderArn": platform.cluster.oidc_provider_arn,
+        "oidcProviderUrl": platform.cluster.oidc_provider_url,
+        "nodeSecurityGroupId": platform.cluster.node_security_group_id,
+        "databaseEndpoint": platform.database.writer_endpoint,
+        "databaseReaderEndpoint": platform.database.reader_endpoint,
+        # An RDS endpoint's first label is the instance identifier.
+        "databaseIdentifier": platform.database.writer_endpoint.apply(
+            lambda address: address.split(".")[0]),
+        "databaseSecretArn": platform.database.secret_arn,
+        "cacheEndpoint": platform.cache.primary_endpoint,
+        "cacheSecretArn": platform.cache.secret_arn,
+        "repositoryUrl": platform.registry.repository_url,
+        "ecrRepositoryName": platform.registry.repository_name,
+        "cloudfrontDomain": platform.cdn.domain_name,
+        "cdnDistributionId": platform.cdn.distribution_id,
+        "assetsBucketName": platform.cdn.assets_bucket_name,
+    }
+    for name, value in exports.items():
+        pulumi.export(name, value)

@@ -1,0 +1,106 @@
+"""`python -m stacks plan`: the real program offline, its tree, counts and JSON plan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stacks import plan
+from stacks.__main__ import main
+from stacks.mocks import Recorded
+
+SEEDED_SECRETS = ("https://hooks.slack.com/services/T000/B000/seeded-webhook-secret",)
+
+
+def run_cli(*argv: str) -> int:
+    return main(["plan", *argv])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_plans_succeed_and_are_byte_identical_across_runs(
+        stack: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    assert run_cli(stack, "--out", str(first)) == 0
+    assert run_cli(stack, "--out", str(second)) == 0
+    assert first.read_bytes() == second.read_bytes()
+
+    document = json.loads(first.read_text())
+    assert set(document) == {"stack", "project", "resources", "outputs"}
+    assert (document["stack"], document["project"]) == (stack, "shop")
+    urns = [r["urn"] for r in document["resources"]]
+    assert urns == sorted(urns)
+    assert {"urn", "type", "name", "parent", "inputs"} <= set(document["resources"][0])
+    assert document["outputs"]["clusterName"] == f"shop-{stack}"
+
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"pulumi:pulumi:Stack  shop-{stack}\n  ")
+    network = printed.index("\n  shop:network:Network  network\n")
+    assert "\n    aws:ec2/vpc:Vpc  network-vpc\n" in printed[network:]
+    assert f"{len(urns)}  resources in all" in printed
+    assert "policy: 0 mandatory" in printed
+
+
+def test_counts_by_type(dev_plan: Recorded) -> None:
+    counts = plan.render_counts(dev_plan)
+    assert "  6  aws:ec2/subnet:Subnet" in counts
+    assert "  1  aws:ec2/natGateway:NatGateway" in counts
+    assert counts.endswith(f"{len(dev_plan.resources)}  resources in all")
+
+
+def test_tree_nests_children_under_their_component(dev_plan: Recorded) -> None:
+    lines = plan.render_tree(dev_plan).splitlines()
+    assert lines[0] == "pulumi:pulumi:Stack  shop-dev"
+    cluster = lines.index("  shop:cluster:Cluster  cluster")
+    assert "    eks:index:Cluster  cluster-eks" in lines[cluster:]
+    assert len(lines) == len(dev_plan.resources) + 1
+
+
+def seeded_root(tmp_path: Path, stack: str, extra: dict[str, object]) -> Path:
+    shutil.copy(plan.ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    config = {**plan.stack_config("prod"), **extra}
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return tmp_path
+
+
+def test_the_plan_contains_no_secret_values(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    root = seeded_root(tmp_path, "prod", {"shop:slackWebhookUrl": {"secure": SEEDED_SECRETS[0]}})
+    monkeypatch.setattr(plan, "ROOT", root)
+    out = tmp_path / "plan.json"
+    assert run_cli("prod", "--out", str(out)) == 0
+    text = out.read_text() + capsys.readouterr().out
+    for secret in SEEDED_SECRETS:
+        assert secret not in text
+    # Generated passwords and tokens (the mocks prefix them) never show either ...
+    assert "mock-secret-" not in text
+    # ... because every secret input and output is masked.
+    document = json.loads(out.read_text())
+    assert document["outputs"]["kubeconfig"] == "[secret]"
+    versions = [r for r in document["resources"]
+                if r["type"] == "aws:secretsmanager/secretVersion:SecretVersion"]
+    assert versions and all(v["inputs"]["secretString"] == "[secret]" for v in versions)
+
+
+def test_a_bad_setting_exits_non_zero_with_the_message_and_no_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setattr(plan, "ROOT", seeded_root(tmp_path, "broken", {"shop:azCount": 5}))
+    assert run_cli("broken", "--out", str(tmp_path / "plan.json")) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "stack broken: shop:azCount must be 2 or 3, got 5\n"
+    assert captured.out == ""
+    assert not (tmp_path / "plan.json").exists()
+
+
+def test_the_command_line_reports_a_missing_stack_file_plainly() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "stacks", "plan", "no-such-stack"], cwd=plan.ROOT,
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2
+    assert "Pulumi.no-such-stack.yaml not found" in result.stderr
+    assert "Traceback" not in result.stderr
