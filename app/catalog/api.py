@@ -1,0 +1,211 @@
+"""The catalog's REST endpoints: categories, products (with stock) and search.
+
+Deactivation is ``DELETE`` on both categories and products: rows stay (orders reference
+them) and disappear for shoppers; ``PATCH {"is_active": true}`` brings them back.
+The GETs read from the replica when one is configured (app/db_routing.py).
+"""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from app.auth.guards import admin_required, current_user, optional_user
+from app.catalog import service
+from app.catalog.schemas import (
+    CategoryCreateSchema,
+    CategoryListArgsSchema,
+    CategoryListSchema,
+    CategorySchema,
+    CategoryUpdateSchema,
+    ProductCreateSchema,
+    ProductListArgsSchema,
+    ProductPageSchema,
+    ProductSchema,
+    ProductUpdateSchema,
+    SearchArgsSchema,
+    StockAdjustmentSchema,
+)
+from app.db_routing import reads_from_replica
+from app.errors import Forbidden
+
+categories_blp = Blueprint("categories", __name__, url_prefix="/categories",
+                           description="Product categories.")
+products_blp = Blueprint("products", __name__, url_prefix="/products",
+                         description="Products, their prices and stock.")
+search_blp = Blueprint("search", __name__, url_prefix="/search",
+                       description="Ranked full-text search over the catalog.")
+
+
+def _admin_endpoint(blp: Blueprint):
+    """Admins only, checked before the body is even parsed (a guest gets 401, not 422)."""
+
+    def decorate(view):
+        view = admin_required(view)
+        view = blp.alt_response(401, response="UNAUTHORIZED")(view)
+        view = blp.alt_response(403, response="FORBIDDEN")(view)
+        return blp.doc(security=[{"bearerAuth": []}])(view)
+
+    return decorate
+
+
+def _include_inactive(requested: bool) -> bool:
+    """Only admins may ask for inactive rows: 401 for a guest, 403 for a customer."""
+    if requested and not current_user().is_admin:
+        raise Forbidden("include_inactive is for administrators")
+    return requested
+
+
+def _viewer_is_admin() -> bool:
+    user = optional_user()
+    return user is not None and user.is_admin
+
+
+# --- categories ------------------------------------------------------------------------
+
+@categories_blp.route("", methods=["GET"])
+@reads_from_replica
+@categories_blp.arguments(CategoryListArgsSchema, location="query")
+@categories_blp.response(200, CategoryListSchema)
+def list_categories(args):
+    """List categories (active ones; admins may add include_inactive)"""
+    return {"items": service.list_categories(_include_inactive(args["include_inactive"]))}
+
+
+@categories_blp.route("", methods=["POST"])
+@_admin_endpoint(categories_blp)
+@categories_blp.arguments(CategoryCreateSchema)
+@categories_blp.response(201, CategorySchema)
+@categories_blp.alt_response(409, response="CONFLICT")
+def create_category(data):
+    """Create a category (its slug is derived from the name)"""
+    return service.create_category(**data)
+
+
+@categories_blp.route("/<int:category_id>", methods=["GET"])
+@reads_from_replica
+@categories_blp.response(200, CategorySchema)
+@categories_blp.alt_response(404, response="NOT_FOUND")
+def get_category(category_id: int):
+    """A category by id"""
+    return service.get_category(category_id, include_inactive=_viewer_is_admin())
+
+
+@categories_blp.route("/slug/<slug>", methods=["GET"])
+@reads_from_replica
+@categories_blp.response(200, CategorySchema)
+@categories_blp.alt_response(404, response="NOT_FOUND")
+def get_category_by_slug(slug: str):
+    """A category by slug"""
+    return service.get_category_by_slug(slug, include_inactive=_viewer_is_admin())
+
+
+@categories_blp.route("/<int:category_id>", methods=["PATCH"])
+@_admin_endpoint(categories_blp)
+@categories_blp.arguments(CategoryUpdateSchema)
+@categories_blp.response(200, CategorySchema)
+@categories_blp.alt_response(404, response="NOT_FOUND")
+@categories_blp.alt_response(409, response="CONFLICT")
+def update_category(changes, category_id: int):
+    """Update a category (is_active: true reactivates it)"""
+    return service.update_category(category_id, changes)
+
+
+@categories_blp.route("/<int:category_id>", methods=["DELETE"])
+@_admin_endpoint(categories_blp)
+@categories_blp.response(200, CategorySchema)
+@categories_blp.alt_response(404, response="NOT_FOUND")
+def deactivate_category(category_id: int):
+    """Deactivate a category (it is kept, hidden from shoppers)"""
+    return service.deactivate_category(category_id)
+
+
+# --- products --------------------------------------------------------------------------
+
+def _filters(args: dict) -> service.ProductFilters:
+    return service.ProductFilters(
+        category_id=args.get("category_id"), category_slug=args.get("category"),
+        min_price=args.get("min_price"), max_price=args.get("max_price"),
+        in_stock=args.get("in_stock"), q=args.get("q"), sort=args.get("sort"),
+        include_inactive=_include_inactive(args["include_inactive"]))
+
+
+@products_blp.route("", methods=["GET"])
+@reads_from_replica
+@products_blp.arguments(ProductListArgsSchema, location="query")
+@products_blp.response(200, ProductPageSchema)
+def list_products(args):
+    """List products, filtered, sorted and paginated"""
+    page = service.list_products(_filters(args), args["page"], args["per_page"])
+    return {"items": page.items, "meta": page.meta}
+
+
+@products_blp.route("", methods=["POST"])
+@_admin_endpoint(products_blp)
+@products_blp.arguments(ProductCreateSchema)
+@products_blp.response(201, ProductSchema)
+@products_blp.alt_response(409, response="CONFLICT")
+def create_product(data):
+    """Create a product"""
+    return service.create_product(data)
+
+
+@products_blp.route("/<int:product_id>", methods=["GET"])
+@reads_from_replica
+@products_blp.response(200, ProductSchema)
+@products_blp.alt_response(404, response="NOT_FOUND")
+def get_product(product_id: int):
+    """A product by id"""
+    return service.get_product(product_id, include_inactive=_viewer_is_admin())
+
+
+@products_blp.route("/sku/<sku>", methods=["GET"])
+@reads_from_replica
+@products_blp.response(200, ProductSchema)
+@products_blp.alt_response(404, response="NOT_FOUND")
+def get_product_by_sku(sku: str):
+    """A product by SKU (case-insensitive)"""
+    return service.get_product_by_sku(sku, include_inactive=_viewer_is_admin())
+
+
+@products_blp.route("/<int:product_id>", methods=["PATCH"])
+@_admin_endpoint(products_blp)
+@products_blp.arguments(ProductUpdateSchema)
+@products_blp.response(200, ProductSchema)
+@products_blp.alt_response(404, response="NOT_FOUND")
+@products_blp.alt_response(409, response="CONFLICT")
+def update_product(changes, product_id: int):
+    """Update a product (stock changes go through /stock; is_active: true reactivates)"""
+    return service.update_product(product_id, changes)
+
+
+@products_blp.route("/<int:product_id>", methods=["DELETE"])
+@_admin_endpoint(products_blp)
+@products_blp.response(200, ProductSchema)
+@products_blp.alt_response(404, response="NOT_FOUND")
+def deactivate_product(product_id: int):
+    """Deactivate a product (it is kept for past orders, hidden from shoppers)"""
+    return service.deactivate_product(product_id)
+
+
+@products_blp.route("/<int:product_id>/stock", methods=["POST"])
+@_admin_endpoint(products_blp)
+@products_blp.arguments(StockAdjustmentSchema)
+@products_blp.response(200, ProductSchema)
+@products_blp.alt_response(404, response="NOT_FOUND")
+@products_blp.alt_response(409, response="CONFLICT")
+def adjust_stock(data, product_id: int):
+    """Adjust stock atomically by delta, or set it; 409 if it would go below zero"""
+    return service.adjust_stock(product_id, delta=data.get("delta"), set_to=data.get("set"))
+
+
+# --- search ----------------------------------------------------------------------------
+
+@search_blp.route("", methods=["GET"])
+@reads_from_replica
+@search_blp.arguments(SearchArgsSchema, location="query")
+@search_blp.response(200, ProductPageSchema)
+def search(args):
+    """Ranked full-text search: an exact name match first, then by relevance"""
+    filters = service.ProductFilters(q=args["q"], sort="relevance")
+    page = service.list_products(filters, args["page"], args["per_page"])
+    return {"items": page.items, "meta": page.meta}
