@@ -11,6 +11,8 @@ from openapi_spec_validator import validate
 API_PREFIX = "/api/v1/"
 SPEC_URL = "/api/v1/openapi.json"
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Commands on a resource whose only input is the URL: a body would carry nothing.
+BODILESS_ACTIONS = ("/activate", "/deactivate", "/cancel")
 
 
 @pytest.fixture
@@ -56,7 +58,8 @@ def _problems(spec: dict, rule: str, method: str) -> list[str]:
         # 204 No Content is the one success that has no body, so no schema.
         if code != "204" and _json_schema(spec, response) is None:
             problems.append(f"{method} {rule}: response {code} has no JSON schema")
-    if method in BODY_METHODS and _json_schema(spec, operation.get("requestBody", {})) is None:
+    needs_body = method in BODY_METHODS and not rule.endswith(BODILESS_ACTIONS)
+    if needs_body and _json_schema(spec, operation.get("requestBody", {})) is None:
         problems.append(f"{method} {rule}: no JSON requestBody schema")
     return problems
 
