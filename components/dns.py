@@ -6,6 +6,7 @@ CloudFront only takes certificates and CLOUDFRONT-scope web ACLs from us-east-1.
 placed there with pulumi-aws 7's per-resource `region`, not a second `aws.Provider`: an
 explicit provider would not inherit the stack's `aws:*` settings (profile, assumed role,
 default tags), so these resources would deploy under different credentials than the rest.
+`validated_certificate` also issues the load balancer's own, regional one (components/origin.py).
 """
 
 from __future__ import annotations
@@ -66,6 +67,59 @@ def record_key(host: str) -> str:
     return host.replace("*", "wildcard").replace(".", "-")
 
 
+@dataclass(frozen=True)
+class CertificateRequest:
+    domain_name: str
+    hosted_zone_id: pulumi.Input[str]
+    # Where the certificate's user lives: us-east-1 for CloudFront, the ALB's own region.
+    region: str
+    tags: Mapping[str, str]
+    alternative_names: Sequence[str] = ()
+
+
+def validated_certificate(name: str, request: CertificateRequest, parent: pulumi.Resource,
+                          ) -> pulumi.Output[str]:
+    """A DNS-validated certificate; its ARN resolves only once ACM has issued it, so nothing
+    ever references a pending certificate."""
+    child = pulumi.ResourceOptions(parent=parent)
+    certificate = aws.acm.Certificate(
+        f"{name}-certificate",
+        region=request.region,
+        domain_name=request.domain_name,
+        subject_alternative_names=list(request.alternative_names),
+        validation_method="DNS",
+        tags=with_name(request.tags, f"{name}-certificate"),
+        opts=child)
+    names = [request.domain_name, *request.alternative_names]
+    records = [_validation_record(f"{name}-validation-{record_key(host)}", certificate, host,
+                                  request.hosted_zone_id, parent)
+               for host in validation_names(names)]
+    validation = aws.acm.CertificateValidation(
+        f"{name}-certificate-validation",
+        region=request.region,
+        certificate_arn=certificate.arn,
+        validation_record_fqdns=[record.fqdn for record in records],
+        opts=child)
+    return validation.certificate_arn
+
+
+def _validation_record(name: str, certificate: aws.acm.Certificate, host: str,
+                       hosted_zone_id: pulumi.Input[str], parent: pulumi.Resource,
+                       ) -> aws.route53.Record:
+    option = certificate.domain_validation_options.apply(
+        lambda options: next(o for o in options if o.domain_name == host))
+    return aws.route53.Record(
+        name,
+        zone_id=hosted_zone_id,
+        name=option.resource_record_name,
+        type=option.resource_record_type,
+        records=[option.resource_record_value],
+        ttl=60,
+        # ACM reuses one record across renewals and certificates of the same name.
+        allow_overwrite=True,
+        opts=pulumi.ResourceOptions(parent=parent))
+
+
 class Edge(pulumi.ComponentResource):
     certificate_arn: pulumi.Output[str] | None
     web_acl_arn: pulumi.Output[str] | None
@@ -86,41 +140,13 @@ class Edge(pulumi.ComponentResource):
         })
 
     def _certificate(self) -> pulumi.Output[str]:
-        """A DNS-validated certificate; its ARN resolves only once ACM has issued it, so the
-        distribution never references a pending certificate."""
-        name, args = self._name, self._args
-        certificate = aws.acm.Certificate(
-            f"{name}-certificate",
-            region=EDGE_REGION,
-            domain_name=args.domain_name,
-            subject_alternative_names=list(args.alternative_names),
-            validation_method="DNS",
-            tags=with_name(args.tags, f"{name}-certificate"),
-            opts=pulumi.ResourceOptions(parent=self))
-        records = [self._validation_record(certificate, host)
-                   for host in validation_names(self.aliases)]
-        validation = aws.acm.CertificateValidation(
-            f"{name}-certificate-validation",
-            region=EDGE_REGION,
-            certificate_arn=certificate.arn,
-            validation_record_fqdns=[record.fqdn for record in records],
-            opts=pulumi.ResourceOptions(parent=self))
-        return validation.certificate_arn
-
-    def _validation_record(self, certificate: aws.acm.Certificate, host: str,
-                           ) -> aws.route53.Record:
-        option = certificate.domain_validation_options.apply(
-            lambda options: next(o for o in options if o.domain_name == host))
-        return aws.route53.Record(
-            f"{self._name}-validation-{record_key(host)}",
-            zone_id=self._args.hosted_zone_id,
-            name=option.resource_record_name,
-            type=option.resource_record_type,
-            records=[option.resource_record_value],
-            ttl=60,
-            # ACM reuses one record across renewals and certificates of the same name.
-            allow_overwrite=True,
-            opts=pulumi.ResourceOptions(parent=self))
+        args = self._args
+        assert args.domain_name and args.hosted_zone_id  # validate() saw to it
+        return validated_certificate(
+            self._name, CertificateRequest(
+                domain_name=args.domain_name, alternative_names=args.alternative_names,
+                hosted_zone_id=args.hosted_zone_id, region=EDGE_REGION, tags=args.tags),
+            parent=self)
 
     def _web_acl(self, rules: list[aws.wafv2.WebAclRuleArgs]) -> pulumi.Output[str]:
         name, args = self._name, self._args

@@ -68,8 +68,11 @@ class StorefrontArgs:
     # The only host the Ingress answers; None: any (CloudFront in front chooses).
     host: str | None = None
     asset_base_url: pulumi.Input[str] | None = None
-    # An ACM certificate in the cluster's region: HTTPS on the ALB, HTTP redirected.
+    # An ACM certificate in the cluster's region: the ALB listens on HTTPS only.
     certificate_arn: pulumi.Input[str] | None = None
+    # The ALB's own security group (Origin's: CloudFront only); None: the controller makes one
+    # open to the internet on the listen port.
+    load_balancer_security_group_id: pulumi.Input[str] | None = None
     min_replicas: int = 2
     max_replicas: int = 6
     cpu_target_percent: int = 70
@@ -204,7 +207,9 @@ class Storefront(pulumi.ComponentResource):
         ingress = k8s.networking.v1.Ingress(
             f"{name}-ingress",
             metadata=kube.metadata(APP, ns, WEB_LABELS,
-                                   network.ingress_annotations(args.certificate_arn, args.tags)),
+                                   network.ingress_annotations(
+                                       args.certificate_arn, args.tags,
+                                       args.load_balancer_security_group_id)),
             spec=network.ingress_spec(service.metadata.name, args.host),
             opts=child)
         self._scaling(name, args, ns, deployment)

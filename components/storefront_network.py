@@ -23,9 +23,10 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 def ingress_annotations(
     certificate_arn: pulumi.Input[str] | None, tags: Mapping[str, str],
+    security_group_id: pulumi.Input[str] | None = None,
 ) -> dict[str, pulumi.Input[str]]:
     """An internet-facing ALB sending to pod IPs, health-checked on /readyz; with a
-    certificate, HTTPS only (HTTP redirects)."""
+    certificate, on HTTPS only; with a security group, reachable only as that group admits."""
     annotations: dict[str, pulumi.Input[str]] = {
         "alb.ingress.kubernetes.io/scheme": "internet-facing",
         "alb.ingress.kubernetes.io/target-type": "ip",
@@ -43,13 +44,20 @@ def ingress_annotations(
                                     "messageBody": "Not Found"},
         }),
     }
+    if security_group_id is not None:
+        annotations.update({
+            "alb.ingress.kubernetes.io/security-groups": security_group_id,
+            # The controller still opens the pods' security group to the ALB, through its
+            # shared backend group, as it does for a group it made itself.
+            "alb.ingress.kubernetes.io/manage-backend-security-group-rules": "true",
+        })
     if certificate_arn is None:
         annotations["alb.ingress.kubernetes.io/listen-ports"] = json.dumps([{"HTTP": 80}])
         return annotations
+    # No HTTP listener to redirect from: CloudFront, the only client, connects over HTTPS.
     annotations.update({
-        "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
+        "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTPS": HTTPS_PORT}]),
         "alb.ingress.kubernetes.io/certificate-arn": certificate_arn,
-        "alb.ingress.kubernetes.io/ssl-redirect": "443",
         "alb.ingress.kubernetes.io/ssl-policy": TLS_POLICY,
     })
     return annotations

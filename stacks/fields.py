@@ -207,6 +207,10 @@ FIELDS: dict[str, Parser] = {
                          optional=True),
     "originDomain": text(_HOSTNAME, "a lowercase DNS name like 'origin.shop.example.com'",
                          optional=True),
+    # Only for an originDomain outside shop:domain, whose certificate the stack cannot issue.
+    "originCertificateArn": text(rf"arn:aws:acm:{REGION}:\d{{12}}:certificate/[\w-]+",
+                                 "an ACM certificate ARN like 'arn:aws:acm:us-east-1:"
+                                 "123456789012:certificate/0f1e2d3c-...'", optional=True),
     "wafEnabled": boolean,
     "wafRateLimit": integer(100, 2_000_000_000),
     "cdnPriceClass": one_of("PriceClass_100", "PriceClass_200", "PriceClass_All"),

@@ -26,7 +26,8 @@ from pulumi.runtime.sync_await import _sync_await
 
 from stacks.recorded import SECRET, Recorded, RecordedResource, RecordingMonitor
 
-__all__ = ["ACCOUNT_ID", "SECRET", "Recorded", "RecordedResource", "ShopMocks", "run_under_mocks"]
+__all__ = ["ACCOUNT_ID", "CLOUDFRONT_ORIGIN_FACING", "SECRET", "Recorded", "RecordedResource",
+           "ShopMocks", "run_under_mocks"]
 
 ACCOUNT_ID = "123456789012"
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # CloudFront's fixed alias hosted zone
@@ -389,10 +390,42 @@ def _ecr_authorization_token(region: str, args: dict) -> dict[str, Any]:
     }
 
 
+CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
+# Per region, AWS's ids of that managed prefix list and application load balancers' zones.
+_CLOUDFRONT_PREFIX_LISTS = {"us-east-1": "pl-3b927c52", "us-west-2": "pl-82a045eb",
+                            "eu-west-1": "pl-4fa04526", "eu-central-1": "pl-a3a144ca"}
+_ALB_ZONES = {"us-east-1": "Z35SXDOTRQ7X7K", "us-west-2": "Z1H1FL5HABSF5",
+              "eu-west-1": "Z32O12XQLNTSW2", "eu-central-1": "Z215JYRZR1TBD5"}
+
+
+def _managed_prefix_list(region: str, args: dict) -> dict[str, Any]:
+    region = args.get("region") or region
+    if args.get("name") != CLOUDFRONT_ORIGIN_FACING or region not in _CLOUDFRONT_PREFIX_LISTS:
+        raise NotImplementedError(f"the mock engine fakes only {CLOUDFRONT_ORIGIN_FACING} in "
+                                  f"{sorted(_CLOUDFRONT_PREFIX_LISTS)}, not {args}")
+    list_id = _CLOUDFRONT_PREFIX_LISTS[region]
+    return {"id": list_id, "name": CLOUDFRONT_ORIGIN_FACING, "region": region,
+            "arn": f"arn:aws:ec2:{region}:aws:prefix-list/{list_id}", "addressFamily": "IPv4",
+            "maxEntries": 55, "ownerId": "AWS", "version": 42, "tags": {},
+            "entries": [{"cidr": cidr, "description": ""}
+                        for cidr in ("120.52.22.96/27", "204.246.168.0/22", "205.251.249.0/24")]}
+
+
+def _load_balancer_zone(region: str, args: dict) -> dict[str, Any]:
+    region = args.get("region") or region
+    kind = args.get("loadBalancerType") or "application"
+    if kind != "application" or region not in _ALB_ZONES:
+        raise NotImplementedError(f"the mock engine fakes only application load balancers' "
+                                  f"zones in {sorted(_ALB_ZONES)}, not {args}")
+    return {"id": _ALB_ZONES[region], "region": region, "loadBalancerType": kind}
+
+
 _DATA_SOURCES: dict[str, Callable[[str, dict], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getPartition:getPartition": _partition,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_authorization_token,
+    "aws:ec2/getManagedPrefixList:getManagedPrefixList": _managed_prefix_list,
+    "aws:lb/getHostedZoneId:getHostedZoneId": _load_balancer_zone,
 }

@@ -22,6 +22,7 @@ _COMMON: dict[str, Any] = {
     "domain": "",
     "hostedZoneId": "",
     "originDomain": "",
+    "originCertificateArn": "",
     "wafRateLimit": 2000,
     "alertEmail": "",
     "slackWebhookUrl": None,

@@ -79,6 +79,8 @@ class EdgeSettings:
     domain: str  # empty: no custom domain, certificate or DNS records
     hosted_zone_id: str
     origin_domain: str  # the storefront's HTTPS origin behind CloudFront
+    # Empty: the origin lies in shop:domain's zone, and the stack issues its certificate.
+    origin_certificate_arn: str
     waf_enabled: bool
     waf_rate_limit: int
     cdn_price_class: str
@@ -154,6 +156,7 @@ def load_from_mapping(stack: str, config: Mapping[str, Any], project: str = NAME
     if problems:
         raise SettingsError(problems)
     problems.extend(_cross_checks(environment, values))
+    problems.extend(_origin_checks(environment, region, values))
     if problems:
         raise SettingsError(problems)
     return _assemble(project, stack, environment, region, values)
@@ -255,6 +258,33 @@ def _cross_checks(environment: str, v: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _origin_checks(environment: str, region: str, v: Mapping[str, Any]) -> list[str]:
+    """The load balancer needs a certificate for the origin's name in the stack's region, and the
+    name a DNS record. The stack makes both for a name inside shop:domain (its zone is
+    shop:hostedZoneId); for any other name the operator brings them."""
+    origin, domain, arn = _origin_domain(v), v["domain"], v["originCertificateArn"]
+    if environment == "preview" or not origin:
+        return []  # a preview has no CDN; a missing name is _cross_checks' problem
+    if origin == domain:
+        return [f"shop:originDomain must differ from shop:domain ({domain!r}), the viewers' "
+                "name that points at CloudFront"]
+    if domain and origin.endswith(f".{domain}"):
+        return [] if not arn else [
+            f"shop:originCertificateArn must be empty for an origin inside shop:domain: the "
+            f"stack issues the certificate for {origin!r} through shop:hostedZoneId, got {arn!r}"]
+    where = f"outside shop:domain {domain!r}" if domain else "in no zone of this stack"
+    if not arn:
+        return [f"shop:originDomain {origin!r} lies {where}, so the stack can issue neither its "
+                f"certificate nor its DNS record: set shop:originCertificateArn to an issued ACM "
+                f"certificate for it in {region} (the load balancer's region), and point its DNS "
+                "at the stack output loadBalancerHostname"]
+    arn_region = arn.split(":")[3]
+    if arn_region != region:
+        return [f"shop:originCertificateArn must be a certificate in aws:region {region}, where "
+                f"the load balancer is, got one in {arn_region}"]
+    return []
+
+
 def _assemble(project: str, stack: str, environment: str, region: str,
               v: Mapping[str, Any]) -> Settings:
     return Settings(
@@ -278,8 +308,9 @@ def _assemble(project: str, stack: str, environment: str, region: str,
             v["dbReplicaCount"]),
         cache=CacheSettings(v["cacheNodeType"], v["cacheNodeCount"],
                             v["cacheSnapshotRetentionDays"]),
-        edge=EdgeSettings(v["domain"], v["hostedZoneId"], _origin_domain(v), v["wafEnabled"],
-                          v["wafRateLimit"], v["cdnPriceClass"]),
+        edge=EdgeSettings(v["domain"], v["hostedZoneId"], _origin_domain(v),
+                          v["originCertificateArn"], v["wafEnabled"], v["wafRateLimit"],
+                          v["cdnPriceClass"]),
         monitoring=MonitoringSettings(v["alertEmail"], v["slackWebhookUrl"], v["slackChannel"],
                                       v["grafanaEnabled"], v["metricsRetentionDays"]),
         storefront=StorefrontSettings(v["storefrontMinReplicas"], v["storefrontMaxReplicas"],

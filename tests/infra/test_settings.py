@@ -13,6 +13,7 @@ from stacks.settings import Secret, Settings, SettingsError, load, load_from_map
 # The least a dev or prod stack needs beyond its preset.
 BASE = {"aws:region": "us-east-1", "shop:domain": "shop.example.com",
         "shop:hostedZoneId": "Z0123456789ABC"}
+ORIGIN_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a"
 
 
 def settings(stack: str = "dev", **overrides: object) -> Settings:
@@ -47,15 +48,18 @@ def test_prod_preset_is_highly_available(prod_settings: Settings) -> None:
     assert prod_settings.cluster.public_access_cidrs == ()
     assert prod_settings.cluster.name == "shop-prod"
     assert prod_settings.edge.origin_domain == "origin.shop.example.com"
+    assert prod_settings.edge.origin_certificate_arn == ""  # issued in the zone
 
 
 def test_yaml_values_override_the_preset() -> None:
     chosen = settings("dev", azCount=3, natMode="perAz", nodeInstanceType="m7g.large",
-                      clusterPublicAccessCidrs=["203.0.113.0/24"], originDomain="lb.example.org")
+                      clusterPublicAccessCidrs=["203.0.113.0/24"], originDomain="lb.example.org",
+                      originCertificateArn=ORIGIN_CERTIFICATE)
     assert (chosen.network.az_count, chosen.network.nat_mode) == (3, "perAz")
     assert chosen.cluster.node_instance_type == "m7g.large"
     assert chosen.cluster.public_access_cidrs == ("203.0.113.0/24",)
     assert chosen.edge.origin_domain == "lb.example.org"
+    assert chosen.edge.origin_certificate_arn == ORIGIN_CERTIFICATE
 
 
 def test_values_as_the_pulumi_runtime_gives_them() -> None:
@@ -89,6 +93,8 @@ def test_values_as_the_pulumi_runtime_gives_them() -> None:
                                                  "of IPv4 CIDRs"),
     ("clusterAdminRoleArn", "admin", "shop:clusterAdminRoleArn must be an IAM role ARN"),
     ("domain", "Shop.Example.com", "shop:domain must be a lowercase DNS name"),
+    ("originCertificateArn", "arn:aws:iam::123456789012:server-certificate/x",
+     "shop:originCertificateArn must be an ACM certificate ARN"),
     ("alertEmail", "nobody", "shop:alertEmail must be an e-mail address, got 'nobody'"),
     ("cdnPriceClass", "PriceClass_1", "shop:cdnPriceClass must be one of PriceClass_100, "
                                       "PriceClass_200, PriceClass_All, got 'PriceClass_1'"),
@@ -114,6 +120,20 @@ def test_each_invalid_setting_names_key_value_and_what_is_allowed(
     ("dev", {"shop:hostedZoneId": ""}, "shop:domain and shop:hostedZoneId must be set together"),
     ("dev", {"shop:domain": "", "shop:hostedZoneId": ""},
      "shop:domain (or shop:originDomain) must be set"),
+    ("dev", {"shop:originDomain": "lb.example.org"},
+     "shop:originDomain 'lb.example.org' lies outside shop:domain 'shop.example.com', so the "
+     "stack can issue neither its certificate nor its DNS record: set "
+     "shop:originCertificateArn to an issued ACM certificate for it in us-east-1"),
+    ("prod", {"shop:domain": "", "shop:hostedZoneId": "", "shop:originDomain": "lb.example.org"},
+     "shop:originDomain 'lb.example.org' lies in no zone of this stack"),
+    ("dev", {"shop:originDomain": "lb.example.org", "shop:originCertificateArn":
+             "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c"},
+     "shop:originCertificateArn must be a certificate in aws:region us-east-1, where the load "
+     "balancer is, got one in eu-west-1"),
+    ("dev", {"shop:originCertificateArn": ORIGIN_CERTIFICATE},
+     "shop:originCertificateArn must be empty for an origin inside shop:domain"),
+    ("dev", {"shop:originDomain": "shop.example.com"},
+     "shop:originDomain must differ from shop:domain ('shop.example.com')"),
     ("prod", {"shop:inClusterData": True}, "shop:inClusterData must be false in prod"),
     ("prod", {"shop:clusterPublicAccessCidrs": ["0.0.0.0/0"]},
      "shop:clusterPublicAccessCidrs must not contain 0.0.0.0/0 in prod"),
@@ -121,6 +141,15 @@ def test_each_invalid_setting_names_key_value_and_what_is_allowed(
 ])
 def test_settings_that_contradict_each_other(stack: str, config: dict, message: str) -> None:
     assert any(problem.startswith(message) for problem in problems(stack, config))
+
+
+def test_an_origin_is_issued_in_the_zone_or_brought_from_outside_it() -> None:
+    inside = settings("prod", originDomain="lb.origin.shop.example.com")
+    assert (inside.edge.origin_domain, inside.edge.origin_certificate_arn) == (
+        "lb.origin.shop.example.com", "")
+    elsewhere = settings("prod", domain="", hostedZoneId="", originDomain="lb.example.org",
+                         originCertificateArn=ORIGIN_CERTIFICATE)
+    assert elsewhere.edge.origin_certificate_arn == ORIGIN_CERTIFICATE
 
 
 def test_unknown_keys_are_errors_with_a_likely_meant_name() -> None:

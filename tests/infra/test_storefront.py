@@ -38,6 +38,7 @@ BUCKET_ARN = "arn:aws:s3:::shop-prod-assets"
 KNOWN_SECRETS = ("KNOWN-DB-PASSWORD", "KNOWN-REDIS-PASSWORD", "KNOWN-REPLICA-PASSWORD")
 WEB = {"app.kubernetes.io/name": "storefront", "app.kubernetes.io/component": "web"}
 CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c"
+ALB_SG = "sg-0cloudfront000000"
 OUTPUTS = ("namespace", "service_name", "alb_hostname", "role_arn", "migration_job",
            "deployment_name")
 
@@ -62,7 +63,7 @@ def storefront_args(**overrides) -> StorefrontArgs:
         vpc_cidr="10.20.0.0/16", load_balancer_cidrs=["10.20.0.0/22", "10.20.4.0/22"],
         public_base_url="https://shop.example.com", region="eu-west-1", tags=PROD_TAGS,
         asset_base_url="https://cdn.example.com", certificate_arn=CERT,
-        min_replicas=3, max_replicas=12)
+        load_balancer_security_group_id=ALB_SG, min_replicas=3, max_replicas=12)
     return dataclasses.replace(args, **overrides)
 
 
@@ -254,15 +255,16 @@ def test_service_and_service_monitor(prod):
     assert set(WEB.items()) <= set(service["metadata"]["labels"].items())
 
 
-def test_ingress_is_an_internet_facing_https_alb(prod):
+def test_ingress_is_an_internet_facing_https_alb_behind_its_own_security_group(prod):
     ingress = prod.one("kubernetes:networking.k8s.io/v1:Ingress").inputs
     notes = ingress["metadata"]["annotations"]
     assert {key.removeprefix("alb.ingress.kubernetes.io/"): value for key, value in notes.items()
             if not key.endswith(("tags", "attributes", "deny-metrics"))} == {
         "scheme": "internet-facing", "target-type": "ip", "healthcheck-path": "/readyz",
-        "success-codes": "200", "listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
-        "certificate-arn": CERT, "ssl-redirect": "443",
-        "ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}
+        "success-codes": "200", "listen-ports": '[{"HTTPS": 443}]',
+        "certificate-arn": CERT, "ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        # No controller-made group open to the internet; the pods still admit the ALB.
+        "security-groups": ALB_SG, "manage-backend-security-group-rules": "true"}
     assert notes["alb.ingress.kubernetes.io/tags"] == (
         "CostCenter=shop,Environment=prod,Owner=platform-team,Project=shop")
     assert ingress["spec"]["ingressClassName"] == "alb"
@@ -278,11 +280,12 @@ def test_ingress_is_an_internet_facing_https_alb(prod):
 
 def test_ingress_without_certificate_serves_http_only():
     recorded = run_component(lambda: Storefront("storefront", storefront_args(
-        certificate_arn=None)))
+        certificate_arn=None, load_balancer_security_group_id=None)))
     notes = recorded.one("kubernetes:networking.k8s.io/v1:Ingress").inputs["metadata"][
         "annotations"]
     assert notes["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTP": 80}]'
-    assert not {"certificate-arn", "ssl-redirect"} & {k.rsplit("/", 1)[1] for k in notes}
+    assert not {"certificate-arn", "ssl-policy", "security-groups",
+                "manage-backend-security-group-rules"} & {k.rsplit("/", 1)[1] for k in notes}
 
 
 def test_network_policies_are_exact(prod):
