@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from stacks import diff_command, ops, plan
+from stacks import diff_command, ops, plan, preview_command
 
-COMMANDS = (plan, diff_command, ops)
+COMMANDS = (plan, diff_command, preview_command, ops)
 
 
 def parser() -> argparse.ArgumentParser:

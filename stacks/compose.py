@@ -1,7 +1,8 @@
 """How a platform stack is put together from its components:
 
     network -> cluster -> database + cache -> registry -> edge (certificate, WAF) -> cdn -> dns
-    then on the cluster: add-ons -> image -> data endpoints -> storefront
+            -> origin (the ALB's certificate and CloudFront-only security group)
+    then on the cluster: add-ons -> image -> data endpoints -> storefront -> origin's DNS record
 
 Settings flow down as each component's Args; outputs flow up and the ones operators need are
 exported. Nothing here reads Pulumi config: `build` takes the settings `stacks.settings` loaded.
@@ -28,8 +29,10 @@ from components.in_cluster_data import (
     InClusterDataArgs,
 )
 from components.network import Network, NetworkArgs
+from components.origin import Origin, OriginArgs, OriginRecord, OriginRecordArgs
 from components.registry import Registry, RegistryArgs
 from components.storefront import Storefront, StorefrontArgs
+from components.storefront_pod import HTTP_PORT
 from components.subnets import plan_subnets
 from stacks import preview
 from stacks.settings import Settings
@@ -46,6 +49,7 @@ class Platform:
     registry: Registry
     edge: Edge
     cdn: Cdn
+    origin: Origin
 
 
 def build(settings: Settings) -> Platform | preview.PreviewEnvironment:
@@ -100,7 +104,8 @@ def build_platform(settings: Settings) -> Platform:
         force_delete=not settings.deletion_protection,
     ))
     edge, cdn = _edge_and_cdn(settings)
-    return Platform(network, cluster, database, cache, registry, edge, cdn)
+    origin = _origin(settings, network)
+    return Platform(network, cluster, database, cache, registry, edge, cdn, origin)
 
 
 def _network(settings: Settings) -> Network:
@@ -163,6 +168,35 @@ def _edge_and_cdn(settings: Settings) -> tuple[Edge, Cdn]:
     return edge, cdn
 
 
+def _origin(settings: Settings, network: Network) -> Origin:
+    """The name CloudFront connects to: the stack issues its certificate when the name lies in
+    shop:domain's zone, else shop:originCertificateArn brings one (stacks/settings.py)."""
+    e = settings.edge
+    return Origin("origin", OriginArgs(
+        domain_name=e.origin_domain,
+        vpc_id=network.vpc_id,
+        vpc_cidr=settings.network.vpc_cidr,
+        target_port=HTTP_PORT,
+        region=settings.region,
+        tags=settings.tags,
+        hosted_zone_id=None if e.origin_certificate_arn else e.hosted_zone_id,
+        certificate_arn=e.origin_certificate_arn or None,
+    ))
+
+
+def _origin_record(settings: Settings, platform: Platform, storefront: Storefront) -> None:
+    """The origin's name -> the ALB, once the controller reported its hostname; a name outside
+    the zone is the operator's to point (at the loadBalancerHostname output)."""
+    if settings.edge.origin_certificate_arn:
+        return
+    OriginRecord("origin-dns", OriginRecordArgs(
+        hosted_zone_id=settings.edge.hosted_zone_id,
+        domain_name=platform.origin.domain_name,
+        load_balancer_hostname=storefront.alb_hostname,
+        region=settings.region,
+    ))
+
+
 STOREFRONT_NAMESPACE = "shop"
 DATA_NAMESPACE = "shop-data"
 
@@ -216,9 +250,12 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
         region=settings.region,
         tags=settings.tags,
         namespace=STOREFRONT_NAMESPACE,
+        certificate_arn=platform.origin.certificate_arn,
+        load_balancer_security_group_id=platform.origin.security_group_id,
         min_replicas=settings.storefront.min_replicas,
         max_replicas=settings.storefront.max_replicas,
     ), opts=on_cluster)
+    _origin_record(settings, platform, storefront)
     return Workloads(addons, image, storefront, data_images)
 
 
