@@ -15,6 +15,7 @@ from app.auth.schemas import (
     UserSchema,
 )
 from app.models import User
+from app.ratelimit import limit_sign_in, limit_sign_up
 
 blp = Blueprint("auth", __name__, url_prefix="/auth",
                 description="Accounts and sessions: access tokens live 15 minutes, refresh "
@@ -34,6 +35,7 @@ def _signed_in(user: User, cart_token: str | None) -> dict:
 
 
 @blp.post("/register")
+@limit_sign_up
 @blp.arguments(RegisterSchema)
 @blp.arguments(CartTokenHeaderSchema, location="headers")
 @blp.response(201, TokensSchema)
@@ -45,6 +47,7 @@ def register(data: dict, headers: dict):
 
 
 @blp.post("/login")
+@limit_sign_in
 @blp.arguments(LoginSchema)
 @blp.arguments(CartTokenHeaderSchema, location="headers")
 @blp.response(200, TokensSchema)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.catalog.cache import note_product_writes
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.models import ORDER_STATUSES, Order, Product, User
@@ -86,3 +87,4 @@ def _return_stock(order: Order) -> None:
     for item in sorted(order.items, key=lambda item: item.product_id):
         db.session.execute(sa.update(Product).where(Product.id == item.product_id)
                            .values(stock=Product.stock + item.quantity))
+    note_product_writes(item.product_id for item in order.items)  # for the catalog cache

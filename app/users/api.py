@@ -6,6 +6,11 @@ from flask_smorest import Blueprint
 
 from app.auth.guards import admin_required, current_user, login_required
 from app.auth.schemas import TokensSchema, UserSchema
+from app.ratelimit import (
+    limit_password_change,
+    limit_password_reset,
+    limit_password_reset_confirm,
+)
 from app.users import reset, service
 from app.users.schemas import (
     MessageSchema,
@@ -47,6 +52,7 @@ def update_profile(changes: dict):
 
 
 @blp.post("/me/password")
+@limit_password_change
 @login_required
 @blp.doc(security=BEARER)
 @blp.arguments(PasswordChangeSchema)
@@ -58,6 +64,7 @@ def change_password(data: dict):
 
 
 @blp.post("/password-reset")
+@limit_password_reset
 @blp.arguments(PasswordResetRequestSchema)
 @blp.response(202, MessageSchema)
 def request_password_reset(data: dict):
@@ -68,6 +75,7 @@ def request_password_reset(data: dict):
 
 
 @blp.post("/password-reset/confirm")
+@limit_password_reset_confirm
 @blp.arguments(PasswordResetConfirmSchema)
 @blp.response(204)
 def confirm_password_reset(data: dict):
