@@ -1,14 +1,138 @@
-"""gunicorn settings for `make run` and the container image."""
+"""gunicorn settings for `make run` and the container image.
 
-import multiprocessing
+Sized from the CPUs the container may really use, logging one JSON object per line, safe on
+a read-only root filesystem (only /tmp and /dev/shm are written), and running the
+Prometheus client in multiprocess mode so /metrics sums every worker.
+"""
+
+from __future__ import annotations
+
+import math
 import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from gunicorn import glogging
+
+# Multiprocess mode is decided when prometheus_client is first imported, so the directory is
+# named here, before any worker imports the app. `flask` commands (the migration Job) don't
+# read this file and keep the ordinary single-process registry.
+METRICS_DIR = Path(os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "prometheus_multiproc")))
+
+# Probe and scrape traffic is visible in metrics; logging every success only adds noise.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def available_cpus(cgroup_cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The CPUs this process may use: the cgroup v2 quota (a Kubernetes CPU limit) when one
+    is set, else the CPUs it may be scheduled on. `os.cpu_count()` would report the whole
+    node and start a worker per node core inside a one-core pod."""
+    try:
+        quota, period = cgroup_cpu_max.read_text().split()
+        if quota != "max":
+            return max(1, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return len(os.sched_getaffinity(0))
+
+
+def worker_count(env: Mapping[str, str], cpus: int) -> int:
+    """WEB_CONCURRENCY when set; otherwise one process per CPU plus one, since each
+    gthread worker already overlaps I/O waits with its threads."""
+    if env.get("WEB_CONCURRENCY"):
+        return max(1, int(env["WEB_CONCURRENCY"]))
+    return cpus + 1
+
+
+class JsonAccessLogger(glogging.Logger):
+    """Access lines as structured fields, so a quote in a user agent cannot break the JSON
+    (a JSON template in `access_log_format` would). Neither the path nor the query string is
+    logged: either can carry a token (a password-reset link's); the application's own
+    request line names the route template instead, under the same request id."""
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if not self.access_log_enabled:
+            return
+        status = int(str(resp.status).split(None, 1)[0])
+        if status < 400 and environ.get("PATH_INFO") in QUIET_PATHS:
+            return
+        self.access_log.info("request", extra={
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR"),
+            "method": environ.get("REQUEST_METHOD"),
+            "status": status,
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 3),
+            "user_agent": environ.get("HTTP_USER_AGENT"),
+            "request_id": _header(resp.headers, "x-request-id")
+            or environ.get("HTTP_X_REQUEST_ID"),
+        })
+
+
+def _header(headers, name: str) -> str | None:
+    """A response header's value; gunicorn keeps them as (name, value) pairs."""
+    return next((value for key, value in headers or [] if key.lower() == name), None)
+
+
+def _json_logging(level: str) -> dict:
+    """One JSON formatter on stdout for gunicorn's own loggers and the root logger, which
+    the application's loggers propagate to."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger",
+                              "process": "pid"},
+        }},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json",
+                                 "stream": "ext://sys.stdout"}},
+        "root": {"level": level, "handlers": ["console"]},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": ["console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        },
+    }
+
+
+def on_starting(server) -> None:
+    """A fresh metrics directory per master: files left by a previous container in the same
+    pod (an emptyDir survives restarts) would otherwise be summed into today's counters."""
+    METRICS_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in METRICS_DIR.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    """A dead worker's live gauges (in-flight requests, pool connections) must stop counting."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+workers = worker_count(os.environ, available_cpus())
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# The heartbeat file lives in memory: a disk-backed tmp can stall a worker into a timeout,
+# and the root filesystem is read-only. (gunicorn creates it with mkstemp and unlinks it.)
+SHARED_MEMORY = "/dev/shm"  # noqa: S108
+worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
 timeout = 30
-graceful_timeout = 20
-keepalive = 5
+# Below Kubernetes' default 30 s grace period, so in-flight requests finish before SIGKILL.
+graceful_timeout = 25
+# Longer than the ALB's 60 s idle timeout: the balancer must close idle connections first,
+# or it sends a request on a socket gunicorn is closing and answers 502.
+keepalive = 75
+# The runtime control socket would be created under $HOME, which the image doesn't have.
+control_socket_disable = True
+# Two lines per request, joined by the request id: the application's (app/observability.py)
+# with what only it knows (route template, user), and this access line with what only
+# gunicorn knows (client address, bytes sent, user agent). Neither carries the path.
 accesslog = "-"
 errorlog = "-"
+logger_class = JsonAccessLogger
+logconfig_dict = _json_logging(os.environ.get("LOG_LEVEL", "INFO").upper())
