@@ -158,13 +158,15 @@ def cloudwatch_read_policy() -> str:
 
 class Monitoring(pulumi.ComponentResource):
     """Outputs: `namespace`, `release_name`, `prometheus_url`, `alertmanager_url`,
-    `grafana_url` (empty without Grafana), `grafana_admin_secret` (the Secret's name, empty
-    without Grafana), `rule_name`, `cloudwatch_role_arn` (empty without CloudWatch)."""
+    `grafana_service` and `grafana_url` (empty without Grafana), `grafana_admin_secret` (the
+    Secret's name, empty without Grafana), `rule_name`, `cloudwatch_role_arn` (empty without
+    CloudWatch)."""
 
     namespace: pulumi.Output[str]
     release_name: pulumi.Output[str]
     prometheus_url: pulumi.Output[str]
     alertmanager_url: pulumi.Output[str]
+    grafana_service: pulumi.Output[str]
     grafana_url: pulumi.Output[str]
     grafana_admin_secret: pulumi.Output[str]
     rule_name: pulumi.Output[str]
@@ -195,6 +197,8 @@ class Monitoring(pulumi.ComponentResource):
         self.release_name = release.name
         self.prometheus_url = service_url("prometheus", 9090)
         self.alertmanager_url = service_url("alertmanager", 9093)
+        self.grafana_service = pulumi.Output.from_input(
+            f"{mv.RELEASE}-grafana" if grafana else "")
         self.grafana_url = service_url("grafana", 80) if grafana else pulumi.Output.from_input("")
         self.grafana_admin_secret = pulumi.Output.from_input(
             mv.GRAFANA_ADMIN_SECRET if grafana else "")
@@ -205,6 +209,7 @@ class Monitoring(pulumi.ComponentResource):
             "release_name": self.release_name,
             "prometheus_url": self.prometheus_url,
             "alertmanager_url": self.alertmanager_url,
+            "grafana_service": self.grafana_service,
             "grafana_url": self.grafana_url,
             "grafana_admin_secret": self.grafana_admin_secret,
             "rule_name": self.rule_name,

@@ -2,7 +2,8 @@
 
     network -> cluster -> database + cache -> registry -> edge (certificate, WAF) -> cdn -> dns
             -> origin (the ALB's certificate and CloudFront-only security group)
-    then on the cluster: add-ons -> image -> data endpoints -> storefront -> origin's DNS record
+    then on the cluster: add-ons -> monitoring -> image -> data endpoints -> storefront
+            -> origin's DNS record
 
 Settings flow down as each component's Args; outputs flow up and the ones operators need are
 exported. Nothing here reads Pulumi config: `build` takes the settings `stacks.settings` loaded.
@@ -28,6 +29,7 @@ from components.in_cluster_data import (
     InClusterData,
     InClusterDataArgs,
 )
+from components.monitoring import CloudWatchAccess, Monitoring, MonitoringArgs, SmtpRelay
 from components.network import Network, NetworkArgs
 from components.origin import Origin, OriginArgs, OriginRecord, OriginRecordArgs
 from components.registry import Registry, RegistryArgs
@@ -35,7 +37,7 @@ from components.storefront import Storefront, StorefrontArgs
 from components.storefront_pod import HTTP_PORT
 from components.subnets import plan_subnets
 from stacks import preview
-from stacks.settings import Settings
+from stacks.settings import Settings, SmtpSettings
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,7 @@ class DataImages:
 @dataclass(frozen=True)
 class Workloads:
     addons: ClusterAddons
+    monitoring: Monitoring
     image: StorefrontImage
     storefront: Storefront
     data_images: DataImages | None
@@ -219,9 +222,10 @@ class Workloads:
 
 def build_workloads(settings: Settings, platform: Platform) -> Workloads:
     """Add-ons first: the load balancer controller's webhooks must answer before any pod of
-    the storefront's namespace is admitted, and the gp3 class must exist before a volume."""
+    the storefront's namespace is admitted, and the gp3 class must exist before a volume.
+    Then monitoring: the storefront's ServiceMonitor needs the Prometheus Operator's CRDs."""
     cluster, registry = platform.cluster, platform.registry
-    addons = ClusterAddons("addons", AddonsArgs(
+    addons_args = AddonsArgs(
         cluster_name=cluster.cluster_name,
         kubernetes_version=settings.cluster.kubernetes_version,
         vpc_id=platform.network.vpc_id,
@@ -229,8 +233,11 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
         oidc=cluster.oidc,
         tags=settings.tags,
         log_retention_days=settings.log_retention_days,
-    ), opts=pulumi.ResourceOptions(providers=[cluster.provider]))
+    )
+    addons = ClusterAddons("addons", addons_args,
+                           opts=pulumi.ResourceOptions(providers=[cluster.provider]))
     on_cluster = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[addons])
+    monitoring = _monitoring(settings, platform, addons_args.storage_class, on_cluster)
     image = StorefrontImage("storefront-image", ImageArgs(
         repository_url=registry.repository_url,
         registry_id=registry.registry_id,
@@ -254,9 +261,42 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
         load_balancer_security_group_id=platform.origin.security_group_id,
         min_replicas=settings.storefront.min_replicas,
         max_replicas=settings.storefront.max_replicas,
-    ), opts=on_cluster)
+    ), opts=pulumi.ResourceOptions(providers=[cluster.provider],
+                                   depends_on=[addons, monitoring]))
     _origin_record(settings, platform, storefront)
-    return Workloads(addons, image, storefront, data_images)
+    return Workloads(addons, monitoring, image, storefront, data_images)
+
+
+def _monitoring(settings: Settings, platform: Platform, storage_class: str,
+                on_cluster: pulumi.ResourceOptions) -> Monitoring:
+    """Prometheus, Alertmanager and Grafana, their volumes on the add-ons' gp3 class; Grafana
+    reads the data tier's CloudWatch metrics through its own IAM role. dev's Prometheus also
+    scrapes the preview environments on its cluster (stacks/preview.py)."""
+    m = settings.monitoring
+    return Monitoring("monitoring", MonitoringArgs(
+        cluster_name=settings.cluster.name,
+        environment=settings.environment,
+        kubernetes_version=settings.cluster.kubernetes_version,
+        storage_class=storage_class,
+        runbook_base_url=m.runbook_base_url,
+        tags=settings.tags,
+        retention_days=m.metrics_retention_days,
+        prometheus_volume_gib=m.prometheus_volume_gb,
+        prometheus_replicas=m.replicas,
+        alertmanager_replicas=m.replicas,
+        slack_webhook_url=m.slack_webhook_url.as_output() if m.slack_webhook_url else None,
+        slack_channel=m.slack_channel,
+        alert_email=m.alert_email,
+        smtp=_smtp_relay(m.smtp),
+        grafana_enabled=m.grafana_enabled,
+        cloudwatch=CloudWatchAccess(platform.cluster.oidc, settings.region),
+    ), opts=on_cluster)
+
+
+def _smtp_relay(smtp: SmtpSettings | None) -> SmtpRelay | None:
+    if smtp is None:
+        return None
+    return SmtpRelay(smtp.smarthost, smtp.sender, smtp.username, smtp.password.as_output())
 
 
 def load_balancer_cidrs(settings: Settings, platform: Platform) -> list[str]:
@@ -300,6 +340,13 @@ def export_workloads(workloads: Workloads) -> None:
     pulumi.export("storefrontNamespace", workloads.storefront.namespace)
     pulumi.export("loadBalancerHostname", workloads.storefront.alb_hostname)
     pulumi.export("containerLogGroup", workloads.addons.log_group_name)
+    # Where operators find the monitoring stack; Grafana's password stays in that Secret.
+    monitoring = workloads.monitoring
+    pulumi.export("monitoringNamespace", monitoring.namespace)
+    pulumi.export("grafanaService", monitoring.grafana_service)
+    pulumi.export("grafanaAdminSecret", monitoring.grafana_admin_secret)
+    pulumi.export("prometheusUrl", monitoring.prometheus_url)
+    pulumi.export("alertmanagerUrl", monitoring.alertmanager_url)
 
 
 def export_preview_base(settings: Settings, platform: Platform, workloads: Workloads) -> None:

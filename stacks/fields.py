@@ -29,6 +29,7 @@ KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _HOSTNAME = r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 _TAG_VALUE = r"[\w .:/=+@-]{1,256}"
+_EMAIL = r"[^@\s,]+@([a-z0-9-]+\.)+[a-z]{2,63}"
 
 
 class Invalid(Exception):
@@ -214,12 +215,26 @@ FIELDS: dict[str, Parser] = {
     "wafEnabled": boolean,
     "wafRateLimit": integer(100, 2_000_000_000),
     "cdnPriceClass": one_of("PriceClass_100", "PriceClass_200", "PriceClass_All"),
-    "alertEmail": text(r"[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,63}", "an e-mail address",
-                       optional=True),
+    # Monitoring (kube-prometheus-stack); stacks/settings.py says which of these go together.
+    "metricsRetentionDays": integer(1, 365),
+    "prometheusVolumeGb": integer(10, 16384),
+    # Prometheus and Alertmanager each: two keep alerting up through a node's loss.
+    "monitoringReplicas": integer(1, 3),
+    "grafanaEnabled": boolean,
+    # Each alert links to its runbook: <runbookBaseUrl>README.md#<alert>.
+    "runbookBaseUrl": text(r"https://[^\s#?]+/", "an https:// URL ending in '/' where "
+                           "README.md lives, like 'https://github.com/acme/shop/blob/main/'",
+                           optional=True),
+    "alertEmail": text(rf"{_EMAIL}(,{_EMAIL})*",
+                       "an e-mail address, or several separated by commas", optional=True),
+    "alertSmtpSmarthost": text(rf"{_HOSTNAME}:\d{{2,5}}", "an SMTP relay's host:port, like "
+                               "'email-smtp.us-east-1.amazonaws.com:587'", optional=True),
+    "alertSmtpFrom": text(_EMAIL, "an e-mail address", optional=True),
+    "alertSmtpUsername": text(r"\S{1,256}", "the relay's user name, without spaces",
+                              optional=True),
+    "alertSmtpPassword": secret,
     "slackWebhookUrl": secret,
     "slackChannel": text(r"#[a-z0-9_-]{1,80}", "a Slack channel like '#shop-alerts'"),
-    "grafanaEnabled": boolean,
-    "metricsRetentionDays": integer(1, 365),
     "storefrontMinReplicas": integer(1, 50),
     "storefrontMaxReplicas": integer(1, 50),
     # The storefront image's tag; the registry's tags are immutable, so one per build.

@@ -1,7 +1,8 @@
 """`python -m stacks plan STACK [--out FILE]`: the real program, offline.
 
 Reads Pulumi.<STACK>.yaml (for a preview-<id> stack without one, a config derived from
-Pulumi.dev.yaml), loads the settings exactly as `pulumi up` would, runs
+Pulumi.dev.yaml; for a secret the settings require but the file lacks, a placeholder), loads
+the settings exactly as `pulumi up` would, runs
 `stacks.compose.build` under the mock engine (no Pulumi CLI, no credentials), prints the
 resource tree, the counts by type and the policy findings, and with `--out` writes a JSON plan
 that is byte-identical for the same input, with every secret replaced by "[secret]".
@@ -23,9 +24,12 @@ import yaml
 
 from stacks import compose, policies, preview
 from stacks.mocks import ACCOUNT_ID, Recorded, RecordedResource, run_under_mocks
-from stacks.settings import Settings, SettingsError, load_from_mapping
+from stacks.settings import Settings, SettingsError, load_from_mapping, missing_secrets
 
 ROOT = Path(__file__).resolve().parents[1]
+# Stands in for a secret the stack file lacks: the plan writes every secret as "[secret]", so
+# only its presence matters offline.
+SECRET_PLACEHOLDER = {"secure": "offline-placeholder"}
 
 
 class PlanError(Exception):
@@ -39,12 +43,16 @@ def project_name(root: Path = ROOT) -> str:
 def stack_config(stack: str, root: Path = ROOT) -> dict[str, Any]:
     """The `config:` mapping of Pulumi.<stack>.yaml. A preview stack (preview-<id>) has no
     file in the repository: its config is derived from its base stack's, as
-    `python -m stacks preview up` sets it."""
+    `python -m stacks preview up` sets it. The repository's stack files come without secrets
+    (each stack's operator adds them, encrypted, with `pulumi config set --secret`): each one
+    the settings require but the file lacks is planned with a placeholder."""
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file() and preview.preview_id(stack) is not None:
         base = stack_config(preview.BASE_STACK, root)
         return preview.generated_config(stack, base, preview.BASE_STACK)
-    return dict(_read_yaml(path).get("config") or {})
+    config = dict(_read_yaml(path).get("config") or {})
+    placeholders = dict.fromkeys(missing_secrets(config, project_name(root)), SECRET_PLACEHOLDER)
+    return {**config, **placeholders}
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -119,7 +127,8 @@ def render_counts(recorded: Recorded) -> str:
 def run(args: argparse.Namespace) -> int:
     try:
         project = project_name(ROOT)
-        settings = load_from_mapping(args.stack, stack_config(args.stack, ROOT), project=project)
+        config = stack_config(args.stack, ROOT)
+        settings = load_from_mapping(args.stack, config, project=project)
         recorded = run_plan(settings)
     except (PlanError, SettingsError) as error:
         print(f"stack {args.stack}: {error}", file=sys.stderr)
@@ -129,6 +138,11 @@ def run(args: argparse.Namespace) -> int:
     findings = policies.check(recorded, policies.Context(environment=settings.environment,
                                                          registry_host=registry))
     print(render_tree(recorded), render_counts(recorded), policies.report(findings), sep="\n\n")
+    placeholders = [key for key, value in config.items() if value == SECRET_PLACEHOLDER]
+    if placeholders:
+        print(f"\nplanned with a placeholder (not in Pulumi.{args.stack}.yaml): "
+              f"{', '.join(placeholders)}; `pulumi up` needs each set with "
+              "`pulumi config set --secret`")
     if args.out is not None:
         args.out.write_text(to_json(plan_document(settings, recorded)), encoding="utf-8")
         print(f"\nplan written to {args.out}")

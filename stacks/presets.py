@@ -24,7 +24,13 @@ _COMMON: dict[str, Any] = {
     "originDomain": "",
     "originCertificateArn": "",
     "wafRateLimit": 2000,
+    # Required for dev and prod (stacks/settings.py): nothing here knows where the repository is.
+    "runbookBaseUrl": "",
     "alertEmail": "",
+    "alertSmtpSmarthost": "",
+    "alertSmtpFrom": "",
+    "alertSmtpUsername": "",
+    "alertSmtpPassword": None,
     "slackWebhookUrl": None,
     "slackChannel": "#shop-alerts",
     "grafanaEnabled": True,
@@ -61,6 +67,8 @@ _DEV: dict[str, Any] = {
     "storefrontMaxReplicas": 3,
     "inClusterData": False,
     "metricsRetentionDays": 7,
+    "prometheusVolumeGb": 20,
+    "monitoringReplicas": 1,
 }
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -90,6 +98,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "storefrontMaxReplicas": 12,
         "inClusterData": False,
         "metricsRetentionDays": 30,
+        "prometheusVolumeGb": 100,
+        "monitoringReplicas": 2,
     },
     "preview": {**_DEV, "inClusterData": True, "storefrontMaxReplicas": 1},
 }

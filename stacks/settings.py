@@ -24,9 +24,11 @@ from pulumi.runtime import config as runtime_config
 from stacks.fields import FIELDS, REGION, Invalid, Secret, show
 from stacks.presets import ENVIRONMENTS, PRESETS
 
-__all__ = ["Secret", "Settings", "SettingsError", "load", "load_from_mapping"]
+__all__ = ["Secret", "Settings", "SettingsError", "load", "load_from_mapping", "missing_secrets"]
 
 NAMESPACE = "shop"
+# The relay alert e-mail goes out through: all four with shop:alertEmail, none without.
+SMTP_KEYS = ("alertSmtpSmarthost", "alertSmtpFrom", "alertSmtpUsername", "alertSmtpPassword")
 
 
 class SettingsError(pulumi.RunError, ValueError):
@@ -87,12 +89,24 @@ class EdgeSettings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    smarthost: str  # host:port; Alertmanager insists on TLS
+    sender: str
+    username: str
+    password: Secret
+
+
+@dataclass(frozen=True)
 class MonitoringSettings:
-    alert_email: str
+    runbook_base_url: str  # empty only in a preview, which dev's monitoring watches
+    metrics_retention_days: int
+    prometheus_volume_gb: int
+    replicas: int  # of Prometheus, and of Alertmanager
+    grafana_enabled: bool
     slack_webhook_url: Secret | None
     slack_channel: str
-    grafana_enabled: bool
-    metrics_retention_days: int
+    alert_email: str  # comma-separated; empty: no e-mail
+    smtp: SmtpSettings | None  # exactly when alert_email is set
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,7 @@ def load_from_mapping(stack: str, config: Mapping[str, Any], project: str = NAME
         raise SettingsError(problems)
     problems.extend(_cross_checks(environment, values))
     problems.extend(_origin_checks(environment, region, values))
+    problems.extend(_alerting_checks(environment, values))
     if problems:
         raise SettingsError(problems)
     return _assemble(project, stack, environment, region, values)
@@ -285,6 +300,47 @@ def _origin_checks(environment: str, region: str, v: Mapping[str, Any]) -> list[
     return []
 
 
+def _alerting_checks(environment: str, v: Mapping[str, Any]) -> list[str]:
+    """What alerts link to and where they go. A preview has no monitoring of its own (dev's
+    Prometheus scrapes it), so it needs no runbook link."""
+    problems = []
+    if environment != "preview" and not v["runbookBaseUrl"]:
+        problems.append("shop:runbookBaseUrl must be set: every alert links to its runbook at "
+                        "<runbookBaseUrl>README.md#<alert>, like "
+                        "'https://github.com/acme/shop/blob/main/'")
+    given = [key for key in SMTP_KEYS if v[key]]
+    if v["alertEmail"] and len(given) < len(SMTP_KEYS):
+        problems.append(_smtp_missing([key for key in SMTP_KEYS if key not in given]))
+    elif given and not v["alertEmail"]:
+        problems.append(f"{_keys(given)} set without shop:alertEmail: set it to the addresses "
+                        "alerts go to, or remove the SMTP settings")
+    if environment == "prod" and not (v["alertEmail"] or v["slackWebhookUrl"]):
+        problems.append("shop:alertEmail or shop:slackWebhookUrl must be set in prod: its alerts "
+                        "must reach someone, not only Alertmanager's UI")
+    return problems
+
+
+def _smtp_missing(missing: list[str]) -> str:
+    message = (f"shop:alertEmail needs the SMTP relay Alertmanager sends through: set "
+               f"{_keys(missing)}")
+    if "alertSmtpPassword" in missing:
+        message += (" (the password as a secret: pulumi config set --secret "
+                    "shop:alertSmtpPassword ...)")
+    return message
+
+
+def _keys(names: list[str]) -> str:
+    return ", ".join(f"shop:{name}" for name in names)
+
+
+def missing_secrets(config: Mapping[str, Any], project: str = NAMESPACE) -> list[str]:
+    """The secret settings `config` needs but lacks: the SMTP password once alerts go by
+    e-mail. Operators keep secrets out of the repository's stack files (`pulumi config set
+    --secret`), so the offline plan stands a placeholder in for each."""
+    key = f"{project}:alertSmtpPassword"
+    return [key] if config.get(f"{project}:alertEmail") and key not in config else []
+
+
 def _assemble(project: str, stack: str, environment: str, region: str,
               v: Mapping[str, Any]) -> Settings:
     return Settings(
@@ -311,13 +367,20 @@ def _assemble(project: str, stack: str, environment: str, region: str,
         edge=EdgeSettings(v["domain"], v["hostedZoneId"], _origin_domain(v),
                           v["originCertificateArn"], v["wafEnabled"], v["wafRateLimit"],
                           v["cdnPriceClass"]),
-        monitoring=MonitoringSettings(v["alertEmail"], v["slackWebhookUrl"], v["slackChannel"],
-                                      v["grafanaEnabled"], v["metricsRetentionDays"]),
+        monitoring=_monitoring(v),
         storefront=StorefrontSettings(v["storefrontMinReplicas"], v["storefrontMaxReplicas"],
                                       v["imageVersion"]),
         preview=PreviewSettings(v["baseStack"], v["previewDomain"], v["previewCreatedAt"],
                                 v["previewTtlDays"]),
     )
+
+
+def _monitoring(v: Mapping[str, Any]) -> MonitoringSettings:
+    smtp = (SmtpSettings(*(v[key] for key in SMTP_KEYS)) if v["alertEmail"] else None)
+    return MonitoringSettings(
+        v["runbookBaseUrl"], v["metricsRetentionDays"], v["prometheusVolumeGb"],
+        v["monitoringReplicas"], v["grafanaEnabled"], v["slackWebhookUrl"], v["slackChannel"],
+        v["alertEmail"], smtp)
 
 
 def _origin_domain(v: Mapping[str, Any]) -> str:

@@ -47,8 +47,8 @@ SMTP_PASSWORD = "known-smtp-password-456"  # noqa: S105 - a test value to search
 RUNBOOKS = "https://github.com/acme/shop/blob/main/"
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 OIDC_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER}"
-OUTPUTS = ("namespace", "release_name", "prometheus_url", "alertmanager_url", "grafana_url",
-           "grafana_admin_secret", "rule_name", "cloudwatch_role_arn")
+OUTPUTS = ("namespace", "release_name", "prometheus_url", "alertmanager_url", "grafana_service",
+           "grafana_url", "grafana_admin_secret", "rule_name", "cloudwatch_role_arn")
 
 PROD = MonitoringArgs(
     cluster_name="shop-prod", environment="prod", kubernetes_version="1.33", storage_class="gp3",
@@ -213,6 +213,7 @@ def test_without_receivers_or_grafana_nothing_secret_is_created(dev):
     config = chart["alertmanager"]["config"]
     assert config["route"]["receiver"] == "null" and config["receivers"] == [{"name": "null"}]
     assert dev.outputs["grafana_url"] == "" and dev.outputs["grafana_admin_secret"] == ""
+    assert dev.outputs["grafana_service"] == ""
 
 
 # --- rules and dashboards ------------------------------------------------------------------
@@ -272,6 +273,7 @@ def test_outputs_name_the_in_cluster_services(prod):
     assert prod.outputs["prometheus_url"] == "http://kps-prometheus.monitoring.svc:9090"
     assert prod.outputs["alertmanager_url"] == "http://kps-alertmanager.monitoring.svc:9093"
     assert prod.outputs["grafana_url"] == "http://kps-grafana.monitoring.svc:80"
+    assert prod.outputs["grafana_service"] == "kps-grafana"
     assert prod.outputs["grafana_admin_secret"] == "grafana-admin"
 
 

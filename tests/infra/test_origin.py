@@ -212,7 +212,8 @@ def test_compose_with_an_origin_outside_the_zone_uses_the_operators_certificate(
     settings = load_from_mapping("dev", {
         "aws:region": "us-east-1", "shop:domain": "shop.example.com",
         "shop:hostedZoneId": "Z0123456789ABC", "shop:originDomain": "lb.example.org",
-        "shop:originCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0f1e"})
+        "shop:originCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0f1e",
+        "shop:runbookBaseUrl": "https://github.com/acme/shop/blob/main/"})
     plan = run_under_mocks(lambda: compose.build(settings), stack="dev")
     assert [r.inputs["domainName"] for r in plan.of_type(CERTIFICATE)] == ["shop.example.com"]
     assert annotations(plan)["certificate-arn"] == (

@@ -15,7 +15,10 @@ from stacks import plan
 from stacks.__main__ import main
 from stacks.mocks import Recorded
 
-SEEDED_SECRETS = ("https://hooks.slack.com/services/T000/B000/seeded-webhook-secret",)
+SEEDED_SECRETS = {
+    "shop:slackWebhookUrl": "https://hooks.slack.com/services/T000/B000/seeded-webhook-secret",
+    "shop:alertSmtpPassword": "seeded-smtp-password-secret",
+}
 
 
 def run_cli(*argv: str) -> int:
@@ -70,13 +73,16 @@ def seeded_root(tmp_path: Path, stack: str, extra: dict[str, object]) -> Path:
 
 def test_the_plan_contains_no_secret_values(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    root = seeded_root(tmp_path, "prod", {"shop:slackWebhookUrl": {"secure": SEEDED_SECRETS[0]}})
+    seeded = {key: {"secure": value} for key, value in SEEDED_SECRETS.items()}
+    root = seeded_root(tmp_path, "prod", seeded)
     monkeypatch.setattr(plan, "ROOT", root)
     out = tmp_path / "plan.json"
     assert run_cli("prod", "--out", str(out)) == 0
-    text = out.read_text() + capsys.readouterr().out
-    for secret in SEEDED_SECRETS:
+    printed = capsys.readouterr().out
+    text = out.read_text() + printed
+    for secret in SEEDED_SECRETS.values():
         assert secret not in text
+    assert "placeholder" not in printed  # both were given
     # Generated passwords and tokens (the mocks prefix them) never show either ...
     assert "mock-secret-" not in text
     # ... because every secret input and output is masked.
@@ -85,6 +91,28 @@ def test_the_plan_contains_no_secret_values(
     versions = [r for r in document["resources"]
                 if r["type"] == "aws:secretsmanager/secretVersion:SecretVersion"]
     assert versions and all(v["inputs"]["secretString"] == "[secret]" for v in versions)
+    # The webhook and the SMTP password reach Alertmanager only through its Secret.
+    (receivers,) = [r for r in document["resources"]
+                    if r["name"] == "monitoring-alertmanager-receivers"]
+    assert receivers["inputs"]["stringData"] == "[secret]"
+
+
+def test_a_secret_the_stack_file_lacks_is_planned_with_a_placeholder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """prod routes alerts by e-mail; until its operator sets the SMTP password with `pulumi
+    config set --secret`, its stack file lacks it, and the offline plan still runs."""
+    shutil.copy(plan.ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    stack_file = yaml.safe_load((plan.ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    stack_file.pop("shop:alertSmtpPassword", None)
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": stack_file}))
+    monkeypatch.setattr(plan, "ROOT", tmp_path)
+    assert plan.stack_config("prod", tmp_path)["shop:alertSmtpPassword"] == (
+        plan.SECRET_PLACEHOLDER)
+    assert "shop:alertSmtpPassword" not in plan.stack_config("dev")  # dev mails nobody
+    assert run_cli("prod") == 0
+    assert capsys.readouterr().out.endswith(
+        "planned with a placeholder (not in Pulumi.prod.yaml): shop:alertSmtpPassword; "
+        "`pulumi up` needs each set with `pulumi config set --secret`\n")
 
 
 def test_a_bad_setting_exits_non_zero_with_the_message_and_no_traceback(

@@ -8,12 +8,27 @@ import pytest
 
 from stacks import compose
 from stacks.mocks import run_under_mocks
-from stacks.settings import Secret, Settings, SettingsError, load, load_from_mapping
+from stacks.settings import (
+    Secret,
+    Settings,
+    SettingsError,
+    SmtpSettings,
+    load,
+    load_from_mapping,
+    missing_secrets,
+)
 
-# The least a dev or prod stack needs beyond its preset.
+# The least a dev or prod stack needs beyond its preset (prod routes its alerts somewhere).
+RUNBOOKS = "https://github.com/acme/shop/blob/main/"
 BASE = {"aws:region": "us-east-1", "shop:domain": "shop.example.com",
-        "shop:hostedZoneId": "Z0123456789ABC"}
+        "shop:hostedZoneId": "Z0123456789ABC", "shop:runbookBaseUrl": RUNBOOKS,
+        "shop:slackWebhookUrl": {"secure": "https://hooks.slack.com/services/T/B/base"}}
 ORIGIN_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a"
+# Alert e-mail and the relay it goes through, but for the password.
+SMTP = {"shop:alertEmail": "oncall@example.com",
+        "shop:alertSmtpSmarthost": "email-smtp.eu-central-1.amazonaws.com:587",
+        "shop:alertSmtpFrom": "alerts@shop.example.com", "shop:alertSmtpUsername": "smtp-user"}
+SMTP_PASSWORD = {"shop:alertSmtpPassword": {"secure": "seeded-smtp-password"}}
 
 
 def settings(stack: str = "dev", **overrides: object) -> Settings:
@@ -95,7 +110,28 @@ def test_values_as_the_pulumi_runtime_gives_them() -> None:
     ("domain", "Shop.Example.com", "shop:domain must be a lowercase DNS name"),
     ("originCertificateArn", "arn:aws:iam::123456789012:server-certificate/x",
      "shop:originCertificateArn must be an ACM certificate ARN"),
-    ("alertEmail", "nobody", "shop:alertEmail must be an e-mail address, got 'nobody'"),
+    ("alertEmail", "nobody", "shop:alertEmail must be an e-mail address, or several separated "
+                             "by commas, got 'nobody'"),
+    ("alertEmail", "a@example.com;b@example.com", "shop:alertEmail must be an e-mail address"),
+    ("runbookBaseUrl", "http://github.com/acme/shop",
+     "shop:runbookBaseUrl must be an https:// URL ending in '/' where README.md lives, like "
+     "'https://github.com/acme/shop/blob/main/', got 'http://github.com/acme/shop'"),
+    ("metricsRetentionDays", 0, "shop:metricsRetentionDays must be a whole number from 1 to 365, "
+                                "got 0"),
+    ("prometheusVolumeGb", 5, "shop:prometheusVolumeGb must be a whole number from 10 to 16384, "
+                              "got 5"),
+    ("monitoringReplicas", 4, "shop:monitoringReplicas must be a whole number from 1 to 3, got 4"),
+    ("alertSmtpSmarthost", "email-smtp.us-east-1.amazonaws.com",
+     "shop:alertSmtpSmarthost must be an SMTP relay's host:port, like "
+     "'email-smtp.us-east-1.amazonaws.com:587', got 'email-smtp.us-east-1.amazonaws.com'"),
+    ("alertSmtpFrom", "alerts", "shop:alertSmtpFrom must be an e-mail address, got 'alerts'"),
+    ("alertSmtpUsername", "two words", "shop:alertSmtpUsername must be the relay's user name, "
+                                       "without spaces, got 'two words'"),
+    ("alertSmtpPassword", "hunter2", "shop:alertSmtpPassword must be set as a secret (pulumi "
+                                     "config set --secret shop:alertSmtpPassword ...), never in "
+                                     "clear"),
+    ("alertSmtpUsername", {"secure": "AAEAAQ=="},
+     "shop:alertSmtpUsername is not a secret setting; set it in clear"),
     ("cdnPriceClass", "PriceClass_1", "shop:cdnPriceClass must be one of PriceClass_100, "
                                       "PriceClass_200, PriceClass_All, got 'PriceClass_1'"),
     ("owner", "", "shop:owner must be a tag value"),
@@ -208,8 +244,9 @@ def test_load_reads_the_running_programs_config() -> None:
     pulumi.runtime.set_all_config(
         {"shop:environment": "prod", "shop:azCount": "2", "shop:domain": "shop.example.com",
          "shop:hostedZoneId": "Z0123456789ABC", "shop:slackWebhookUrl": "https://hooks/x",
-         "aws:region": "eu-central-1"},
-        ["shop:slackWebhookUrl"])
+         "shop:runbookBaseUrl": RUNBOOKS, "aws:region": "eu-central-1", **SMTP,
+         "shop:alertSmtpPassword": "runtime-smtp-password"},
+        ["shop:slackWebhookUrl", "shop:alertSmtpPassword"])
     loaded: list[Settings] = []
     try:
         run_under_mocks(lambda: loaded.append(load()), stack="prod")
@@ -219,6 +256,9 @@ def test_load_reads_the_running_programs_config() -> None:
     assert (chosen.stack, chosen.environment, chosen.region) == ("prod", "prod", "eu-central-1")
     assert chosen.network.az_count == 2
     assert chosen.monitoring.slack_webhook_url == Secret("https://hooks/x")
+    assert chosen.monitoring.smtp == SmtpSettings(
+        "email-smtp.eu-central-1.amazonaws.com:587", "alerts@shop.example.com", "smtp-user",
+        Secret("runtime-smtp-password"))
 
 
 @pytest.mark.parametrize("config", [
@@ -239,3 +279,80 @@ def test_a_wrong_setting_defines_no_resource(config: dict[str, object]) -> None:
     recorded = run_under_mocks(program, stack="prod")
     assert len(raised) == 1
     assert recorded.resources == []
+
+
+# --- monitoring: what alerts link to and where they go -------------------------------------
+
+SMTP_HINT = " (the password as a secret: pulumi config set --secret shop:alertSmtpPassword ...)"
+
+
+@pytest.mark.parametrize(("stack", "config", "message"), [
+    ("dev", {"shop:runbookBaseUrl": ""},
+     "shop:runbookBaseUrl must be set: every alert links to its runbook at "
+     "<runbookBaseUrl>README.md#<alert>, like 'https://github.com/acme/shop/blob/main/'"),
+    ("prod", {"shop:alertEmail": "oncall@example.com"},
+     "shop:alertEmail needs the SMTP relay Alertmanager sends through: set "
+     "shop:alertSmtpSmarthost, shop:alertSmtpFrom, shop:alertSmtpUsername, "
+     f"shop:alertSmtpPassword{SMTP_HINT}"),
+    ("prod", SMTP, "shop:alertEmail needs the SMTP relay Alertmanager sends through: set "
+                   f"shop:alertSmtpPassword{SMTP_HINT}"),
+    ("prod", {**SMTP, **SMTP_PASSWORD, "shop:alertSmtpUsername": ""},
+     "shop:alertEmail needs the SMTP relay Alertmanager sends through: set "
+     "shop:alertSmtpUsername"),
+    ("dev", {"shop:alertSmtpSmarthost": "email-smtp.us-east-1.amazonaws.com:587",
+             **SMTP_PASSWORD},
+     "shop:alertSmtpSmarthost, shop:alertSmtpPassword set without shop:alertEmail: set it to "
+     "the addresses alerts go to, or remove the SMTP settings"),
+    ("prod", {"shop:slackWebhookUrl": None},
+     "shop:alertEmail or shop:slackWebhookUrl must be set in prod: its alerts must reach "
+     "someone, not only Alertmanager's UI"),
+])
+def test_alerting_settings_that_do_not_go_together_define_no_resource(
+        stack: str, config: dict[str, object], message: str) -> None:
+    raised: list[SettingsError] = []
+
+    def program() -> None:
+        try:
+            compose.build(load_from_mapping(stack, {**BASE, **config}))
+        except SettingsError as error:
+            raised.append(error)
+
+    recorded = run_under_mocks(program, stack=stack)
+    assert [error.problems for error in raised] == [[message]]
+    assert recorded.resources == []
+
+
+def test_alert_email_with_its_relay_and_a_secret_password() -> None:
+    chosen = load_from_mapping("prod", {**BASE, **SMTP, **SMTP_PASSWORD,
+                                        "shop:alertEmail": "a@example.com,b@example.org"})
+    assert chosen.monitoring.alert_email == "a@example.com,b@example.org"
+    assert chosen.monitoring.smtp == SmtpSettings(
+        "email-smtp.eu-central-1.amazonaws.com:587", "alerts@shop.example.com", "smtp-user",
+        Secret("seeded-smtp-password"))
+    assert "seeded-smtp-password" not in repr(chosen)
+    assert settings("prod").monitoring.smtp is None  # Slack only (BASE)
+
+
+def test_a_preview_needs_no_runbook_link_dev_watches_it() -> None:
+    preview = load_from_mapping("preview-42", {"aws:region": "us-east-1",
+                                               "shop:baseStack": "acme/shop/dev"})
+    assert preview.monitoring.runbook_base_url == ""
+
+
+def test_stack_files_size_monitoring_per_environment(
+        dev_settings: Settings, prod_settings: Settings) -> None:
+    dev, prod = dev_settings.monitoring, prod_settings.monitoring
+    assert (dev.metrics_retention_days, dev.prometheus_volume_gb, dev.replicas) == (7, 20, 1)
+    assert (prod.metrics_retention_days, prod.prometheus_volume_gb, prod.replicas) == (30, 100, 2)
+    assert dev.runbook_base_url == prod.runbook_base_url == RUNBOOKS
+    # dev routes nothing; prod mails through its relay.
+    assert (dev.alert_email, dev.smtp, dev.slack_webhook_url) == ("", None, None)
+    assert prod.alert_email == "platform-alerts@example.com"
+    assert prod.smtp is not None
+    assert prod.smtp.smarthost == "email-smtp.us-east-1.amazonaws.com:587"
+
+
+def test_only_a_required_secret_is_missing() -> None:
+    assert missing_secrets({**SMTP}) == ["shop:alertSmtpPassword"]
+    assert missing_secrets({**SMTP, **SMTP_PASSWORD}) == []
+    assert missing_secrets({"shop:slackChannel": "#x"}) == []  # the webhook is optional
