@@ -1,0 +1,38 @@
+"""Browsing: the home page, the catalog with its filters, and a product's page."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from app.cart.store import MAX_LINE_QUANTITY
+from app.catalog.service import ProductFilters, get_product, list_categories, list_products
+from app.storefront import bp
+from app.storefront.forms.catalog import CatalogFilterForm, QuantityForm
+
+FEATURED_COUNT = 8
+PER_PAGE = 12
+
+
+@bp.get("/")
+def home():
+    featured = list_products(ProductFilters(in_stock=True, sort="newest"), 1, FEATURED_COUNT)
+    return render_template("storefront/home.html", featured=featured.items,
+                           categories=list_categories())
+
+
+@bp.get("/products")
+def catalog():
+    categories = list_categories()
+    form = CatalogFilterForm(categories, formdata=request.args)
+    form.validate()
+    page = list_products(form.filters(), form.current_page(), PER_PAGE)
+    return render_template("storefront/catalog.html", form=form, page=page)
+
+
+@bp.get("/products/<int:product_id>")
+def product(product_id: int):
+    item = get_product(product_id)
+    form = QuantityForm()
+    form.quantity.render_kw = {**form.quantity.render_kw,
+                               "max": max(1, min(item.stock, MAX_LINE_QUANTITY))}
+    return render_template("storefront/product.html", product=item, form=form)

@@ -1,0 +1,141 @@
+"""The storefront as production runs it: gunicorn (two workers) on a free loopback port, on
+PostgreSQL with the migrated schema and the demo catalog, and on Redis.
+
+The browser tests get a database of their own (the test database's name + ``_e2e``): the
+app tests truncate theirs before every test, which must never pull rows from under a
+running browser journey.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.catalog.seed import load_demo_catalog
+from app.extensions import db
+from app.models import User
+from app.passwords import hash_password
+from tests.conftest import DATABASE_URL, REDIS_URL, TEST_CONFIG, reset_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_EMAIL = "admin@shop.test"
+ADMIN_PASSWORD = "admin passphrase for the e2e run"
+STARTUP_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    database_url: str
+    log: Path
+
+
+def e2e_database_url() -> str:
+    url = make_url(DATABASE_URL)
+    return url.set(database=f"{url.database}_e2e").render_as_string(hide_password=False)
+
+
+def prepare_database(url: str) -> None:
+    """A fresh schema by the migrations, the demo catalog and an administrator."""
+    _create_database(url)
+    reset_schema(url)
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        load_demo_catalog()
+        db.session.add(User(email=ADMIN_EMAIL, name="Ada Admin", role="admin",
+                            password_hash=hash_password(ADMIN_PASSWORD)))
+        db.session.commit()
+        app.extensions["redis"].flushdb()
+        db.engine.dispose()
+
+
+def _create_database(url: str) -> None:
+    target = make_url(url)
+    server = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                             {"name": target.database})
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    server.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_environment(database_url: str, metrics_dir: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "APP_ENV": "test",  # plain HTTP on loopback: no Secure cookie, no HSTS
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "JWT_SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "MAIL_BACKEND": "console",
+        # The journeys sign up several shoppers from one address within a minute.
+        "RATELIMIT_ENABLED": "false",
+        "WEB_CONCURRENCY": "2",
+        "LOG_LEVEL": "WARNING",
+        # Our own metrics directory: gunicorn empties it at start, and other runs use theirs.
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+    }
+
+
+def start(workdir: Path) -> tuple[LiveServer, subprocess.Popen]:
+    database_url = e2e_database_url()
+    prepare_database(database_url)
+    port = free_port()
+    log = workdir / "gunicorn.log"
+    metrics_dir = tempfile.mkdtemp(prefix="metrics-", dir=workdir)
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [sys.executable, "-m", "gunicorn", "--config", "app/gunicorn_conf.py",
+             "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:create_app()"],
+            cwd=ROOT, env=server_environment(database_url, metrics_dir),
+            stdout=output, stderr=subprocess.STDOUT)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", database_url=database_url, log=log)
+    _wait_until_healthy(server, process)
+    return server, process
+
+
+def _wait_until_healthy(server: LiveServer, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n"
+                               f"{server.log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/healthz", timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"gunicorn did not answer within {STARTUP_SECONDS}s:\n"
+                       f"{server.log.read_text()[-4000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
