@@ -25,10 +25,13 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+# Without REDIS_URL the Redis stand-in (and the guest carts in it) lives inside one process,
+# so it is served by one worker.
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
-	$(BIN)/gunicorn --config app/gunicorn_conf.py --bind 127.0.0.1:$(PORT) "app:create_app()"
+	$(if $(REDIS_URL),,WEB_CONCURRENCY=1 )$(BIN)/gunicorn --config app/gunicorn_conf.py \
+	  --bind 127.0.0.1:$(PORT) "app:create_app()"
 
 # Debian packages the suite uses; installed when missing and we are root.
 services:
@@ -44,13 +47,17 @@ plan: install
 	$(BIN)/python -m stacks plan dev --out plan-dev.json
 	$(BIN)/python -m stacks plan prod --out plan-prod.json
 
+# wrk (a Debian package) drives the load; installed when missing and we are root.
 bench: install services
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  --no-install-recommends wrk >/dev/null; } || { echo "install wrk first" >&2; exit 1; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Re-pin from a fresh environment so requirements.txt holds exactly what pyproject.toml asks for.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install -q --disable-pip-version-check '.[dev]'
+	.lock-venv/bin/pip install -q --disable-pip-version-check '.[platform,dev]'
 	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^shop[= @]' | sed 's/ @ .*//' > requirements.txt
 	rm -rf .lock-venv
 

@@ -3,15 +3,30 @@ blueprints' schemas; Swagger UI is served from the swagger-ui-bundle package (no
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_smorest import Api
+from marshmallow import Schema, fields
 
 from app.errors import error_response, handle_http_exception
 
 API_PREFIX = "/api/v1"
 
 
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True, metadata={"example": "validation_error"})
+    message = fields.String(required=True)
+    details = fields.Dict(metadata={"description": "e.g. fields: {name: [messages]}"})
+
+
+class ErrorSchema(Schema):
+    """The one error shape; documents every error response in the spec."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
 class ShopApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
     # smorest registers its own HTTPException handler; ours keeps the one error shape.
     def handle_http_exception(self, error):
         return handle_http_exception(error)
@@ -26,9 +41,20 @@ def _require_json_body():
         return None
     if request.content_length in (None, 0) and not request.headers.get("Transfer-Encoding"):
         return None
-    if not request.is_json:
+    if not request.is_json and not _takes_this_upload():
         return error_response(415, "request body must be application/json")
     return None
+
+
+def accepts_uploads(view):
+    """Mark a view that also takes multipart/form-data: a file upload."""
+    view.accepts_uploads = True
+    return view
+
+
+def _takes_this_upload() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.mimetype == "multipart/form-data" and getattr(view, "accepts_uploads", False)
 
 
 def init_api(app: Flask) -> None:
@@ -64,4 +90,14 @@ def _serve_swagger_assets(app: Flask) -> None:
 def _blueprints():
     """Each concern's API blueprint, mounted under /api/v1 + its own url_prefix."""
     blueprints = []
+    from app.auth.api import blp as auth_blp
+    blueprints.append(auth_blp)
+    from app.users.api import blp as users_blp
+    blueprints.append(users_blp)
+    from app.catalog.api import categories_blp, products_blp, search_blp
+    blueprints.extend([categories_blp, products_blp, search_blp])
+    from app.cart.api import blp as cart_blp
+    blueprints.append(cart_blp)
+    from app.orders.api import blp as orders_blp
+    blueprints.append(orders_blp)
     return blueprints

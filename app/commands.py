@@ -6,6 +6,9 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    commands = []
+    from app.auth.cli import create_admin
+    from app.catalog.seed import seed_demo
+
+    commands = [create_admin, seed_demo]
     for command in commands:
         app.cli.add_command(command)

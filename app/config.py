@@ -5,10 +5,14 @@ nowhere else, so the README's configuration table has one place to stay true to.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 ENVIRONMENTS = ("development", "production", "test")
 MAIL_BACKENDS = ("outbox", "smtp", "console")
+# Development defaults, named so production can refuse to start with them (app.security).
+DEV_SECRET_KEY = "dev-only-secret-key"  # noqa: S105
+DEV_JWT_SECRET_KEY = "dev-only-jwt-secret-key-change-me!"  # noqa: S105
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -38,17 +42,24 @@ def settings_from_env(env: os._Environ | dict, instance_path: str) -> dict:
     app_env = env.get("APP_ENV", "development")
     return {
         "APP_ENV": app_env,
-        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-secret-key"),
-        "JWT_SECRET_KEY": env.get("JWT_SECRET_KEY", "dev-only-jwt-secret-key-change-me!"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
+        "JWT_SECRET_KEY": env.get("JWT_SECRET_KEY", DEV_JWT_SECRET_KEY),
         "JWT_ACCESS_TTL_SECONDS": int(env.get("JWT_ACCESS_TTL_SECONDS", 15 * 60)),
         "JWT_REFRESH_TTL_SECONDS": int(env.get("JWT_REFRESH_TTL_SECONDS", 7 * 24 * 3600)),
         "PASSWORD_RESET_TTL_SECONDS": int(env.get("PASSWORD_RESET_TTL_SECONDS", 3600)),
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL"), instance_path),
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL") or None,
+        "DATABASE_CONNECT_TIMEOUT": int(env.get("DATABASE_CONNECT_TIMEOUT", 5)),
+        "DATABASE_STATEMENT_TIMEOUT_MS": int(env.get("DATABASE_STATEMENT_TIMEOUT_MS", 5000)),
+        "DATABASE_APPLICATION_NAME": env.get("DATABASE_APPLICATION_NAME", "storefront"),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "CART_TTL_SECONDS": int(env.get("CART_TTL_SECONDS", 7 * 24 * 3600)),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         "ASSET_BASE_URL": env.get("ASSET_BASE_URL") or None,
+        "MEDIA_BUCKET": env.get("MEDIA_BUCKET") or None,
+        "MEDIA_BASE_URL": env.get("MEDIA_BASE_URL") or None,
+        "MEDIA_MAX_BYTES": int(env.get("MEDIA_MAX_BYTES", 5 * 1024 * 1024)),
+        "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(Path(instance_path) / "media"),
         "MAIL_BACKEND": env.get("MAIL_BACKEND", "console" if app_env == "development" else "smtp"),
         "MAIL_FROM": env.get("MAIL_FROM", "Shop <no-reply@shop.local>"),
         "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
@@ -57,11 +68,68 @@ def settings_from_env(env: os._Environ | dict, instance_path: str) -> dict:
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
         "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS"), True),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        **_security_settings(env, app_env),
+        **_rate_limit_settings(env),
+        **_cache_settings(env),
     }
 
 
-def engine_options(uri: str) -> dict:
-    """Pool settings: pre-ping so a restarted PostgreSQL is reconnected transparently."""
+def engine_options(uri: str, config: Mapping) -> dict:
+    """Pool and connection settings. Pre-ping reconnects transparently after PostgreSQL
+    restarts; the connect and statement timeouts bound how long a request can wait on the
+    database during an outage or behind a lock; TCP keepalives notice a peer that vanished
+    without closing (a failover). Parameters stay out of error messages, hence out of logs."""
     if uri.startswith("sqlite"):
         return {"connect_args": {"check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_timeout": 5}
+    return {
+        "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
+        "pool_recycle": 1800, "hide_parameters": True,
+        "connect_args": {
+            "connect_timeout": config["DATABASE_CONNECT_TIMEOUT"],
+            "application_name": config["DATABASE_APPLICATION_NAME"],
+            "options": f"-c statement_timeout={config['DATABASE_STATEMENT_TIMEOUT_MS']}",
+            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+            "keepalives_count": 3,
+        },
+    }
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def _security_settings(env: os._Environ | dict, app_env: str) -> dict:
+    return {
+        "CORS_ORIGINS": _list(env.get("CORS_ORIGINS")),
+        # Proxies in front of the app that append to X-Forwarded-For (an ALB: 1; CloudFront
+        # then an ALB: 2). Zero trusts none: otherwise a client could choose its own address.
+        "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT", 0)),
+        "SESSION_COOKIE_SECURE": app_env == "production",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # The pages' session cookie: renewed by every request, gone after this long idle.
+        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS", 14 * 24 * 3600)),
+    }
+
+
+def _rate_limit_settings(env: os._Environ | dict) -> dict:
+    """Limits in the notation of the `limits` package: "5/minute", "5/minute;20/hour"."""
+    return {
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_SIGN_IN_PER_IP": env.get("RATELIMIT_SIGN_IN_PER_IP", "10/minute"),
+        "RATELIMIT_SIGN_IN_PER_EMAIL": env.get("RATELIMIT_SIGN_IN_PER_EMAIL", "5/minute"),
+        "RATELIMIT_SIGN_UP": env.get("RATELIMIT_SIGN_UP", "5/minute;20/hour"),
+        "RATELIMIT_PASSWORD_CHANGE": env.get("RATELIMIT_PASSWORD_CHANGE", "5/minute"),
+        "RATELIMIT_PASSWORD_RESET": env.get("RATELIMIT_PASSWORD_RESET", "5/minute;20/hour"),
+        "RATELIMIT_API": env.get("RATELIMIT_API", "300/minute"),
+    }
+
+
+def _cache_settings(env: os._Environ | dict) -> dict:
+    return {
+        "CACHE_TTL_SECONDS": int(env.get("CACHE_TTL_SECONDS", 300)),
+        "CACHE_MAX_AGE_SECONDS": int(env.get("CACHE_MAX_AGE_SECONDS", 60)),
+        "CACHE_STALE_WHILE_REVALIDATE_SECONDS": int(
+            env.get("CACHE_STALE_WHILE_REVALIDATE_SECONDS", 30)),
+        "CACHE_REPLICA_LAG_SECONDS": float(env.get("CACHE_REPLICA_LAG_SECONDS", 2)),
+    }

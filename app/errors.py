@@ -7,11 +7,17 @@ pages into messages, so the rules live once, in the domain functions.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
-from flask import Flask, jsonify, request
+import redis
+from flask import Flask, Response, has_request_context, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.metrics import record_db_error
+from app.observability import record_unhandled_exception
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +90,34 @@ class Unavailable(DomainError):
 
 def error_response(status: int, message: str, code: str | None = None,
                    details: dict | None = None, headers: dict | None = None):
-    body = {"error": {"code": code or CODES.get(status, "error"), "message": message,
-                      "details": details or {}}}
-    response = jsonify(body)
+    """The one JSON error shape; a browser asking for a page gets the shop's error page."""
+    if wants_page():
+        response = _error_page(status, message)
+    else:
+        response = jsonify({"error": {"code": code or CODES.get(status, "error"),
+                                      "message": message, "details": details or {}}})
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def wants_page() -> bool:
+    """Pages answer with HTML unless the client prefers JSON; the API always with JSON."""
+    if not has_request_context() or request.path == "/api" or request.path.startswith("/api/"):
+        return False
+    preferred = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return preferred != "application/json"
+
+
+def _error_page(status: int, message: str) -> Response:
+    try:
+        body = render_template([f"errors/{status}.html", "errors/error.html"],
+                               status=status, message=message)
+    except Exception:  # the error page must not fail the error; the log says why it did
+        log.exception("the error page for status %s could not be rendered", status)
+        body = f"<!DOCTYPE html><title>Error {status}</title><h1>Error {status}</h1>"
+    return Response(body, mimetype="text/html")
 
 
 def _field_details(exc: HTTPException) -> dict:
@@ -124,11 +151,41 @@ def handle_domain_error(exc: DomainError):
 def handle_unexpected(exc: Exception):
     # Never leak a stack trace to a client; the log keeps it for us.
     db.session.rollback()
+    record_unhandled_exception(exc)
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal error")
+
+
+def handle_database_error(exc: DBAPIError):
+    """An unreachable database, a dropped connection or a statement that ran past its
+    timeout is a 503 the client may retry; any other database error is a bug (500)."""
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return _unavailable(exc)
+    return handle_unexpected(exc)
+
+
+def handle_pool_timeout(exc: PoolTimeout):
+    # Every pooled connection stayed busy for pool_timeout: the database is too slow.
+    record_db_error("timeout")
+    return _unavailable(exc)
+
+
+def _unavailable(exc: Exception):
+    """503 without naming the component to the client; the log names it (type only: a
+    driver's message can quote the statement)."""
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+    log.warning("dependency unavailable: %s.%s", type(exc).__module__, type(exc).__name__)
+    return error_response(503, "the service is temporarily unavailable; retry shortly",
+                          headers={"Retry-After": "5"})
 
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(PoolTimeout, handle_pool_timeout)
+    # Redis down: what cannot fall back to PostgreSQL (a guest cart) answers 503.
+    app.register_error_handler(redis.ConnectionError, _unavailable)
+    app.register_error_handler(redis.TimeoutError, _unavailable)

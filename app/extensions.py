@@ -7,8 +7,12 @@ import redis
 from flask import Flask, current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from app.db_routing import RoutingSession
 
 # Deterministic constraint names, so Alembic migrations are the same on every database.
 NAMING = {
@@ -24,16 +28,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+# RoutingSession sends the SELECTs of replica-read views to DATABASE_REPLICA_URL.
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate(render_as_batch=True)
 
 
 def init_redis(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     if url:
+        # One immediate retry replaces a pooled connection Redis closed (a restart); the
+        # client's default, ten retries with backoff, would hold every request for seconds
+        # while Redis is down instead of letting callers fall back at once.
         client = redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2,
-            health_check_interval=30,
+            url, decode_responses=True, socket_timeout=2, socket_connect_timeout=1,
+            health_check_interval=30, retry=Retry(NoBackoff(), 1),
         )
     else:
         # In-process stand-in so `make run` works with no Redis installed; never used by tests.

@@ -32,6 +32,7 @@ from app.api import API_PREFIX
 from app.auth.service import normalize_email
 from app.auth.tokens import decode
 from app.errors import DomainError, error_response
+from app.metrics import record_rate_limited
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,8 @@ def init_rate_limits(app: Flask) -> None:
 
 
 def _too_many_requests(exc: RateLimitExceeded):
+    scope = exc.limit.scope
+    record_rate_limited(scope if isinstance(scope, str) else "other")
     retry_after = _retry_after(exc)
     return error_response(429, exc.description or "too many requests",
                           details={"limit": str(exc.limit.limit), "retry_after": retry_after},

@@ -110,6 +110,11 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # The app's statement_timeout bounds a web request; building an index on a
+                # large table may rightly take longer. LOCAL: the pooled connection keeps
+                # its timeout once the migrations' transaction ends.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 

@@ -32,6 +32,8 @@ fi
 # when missing and we are root; otherwise the tests that need them skip with a reason
 # (or fail when CI is set).
 debian_tools=(
+  "promtool prometheus"
+  "chromium chromium"
 )
 missing=()
 for pair in "${debian_tools[@]}"; do

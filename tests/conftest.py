@@ -29,6 +29,8 @@ TEST_CONFIG = {
     "REDIS_URL": REDIS_URL,
     "MAIL_BACKEND": "outbox",
     "PUBLIC_BASE_URL": "http://shop.test",
+    # Tests sign in as often as they like; test_rate_limits.py turns the limits on.
+    "RATELIMIT_ENABLED": False,
 }
 
 

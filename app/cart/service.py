@@ -17,6 +17,7 @@ from app.cart.guest import GuestCart, is_valid_token, new_token
 from app.cart.store import MAX_LINE_QUANTITY, MAX_LINES, CartStore, LineWrite
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.metrics import record_cart_addition
 from app.models import Product
 
 StockState = Literal["in_stock", "insufficient_stock", "unavailable"]
@@ -85,6 +86,7 @@ def add_item(cart: CartStore, product_id: int, quantity: int) -> CartView:
     _check_quantity(quantity)
     product = _purchasable(product_id)
     _raise_unless_ok(cart.add(product.id, quantity, product.stock), product, quantity, True)
+    record_cart_addition()
     return view_cart(cart)
 
 

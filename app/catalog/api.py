@@ -7,8 +7,11 @@ The GETs read from the replica when one is configured (app/db_routing.py).
 
 from __future__ import annotations
 
+from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 
+from app import media
+from app.api import accepts_uploads
 from app.auth.guards import admin_required, current_user, optional_user
 from app.catalog import service
 from app.catalog.schemas import (
@@ -196,6 +199,47 @@ def deactivate_product(product_id: int):
 def adjust_stock(data, product_id: int):
     """Adjust stock atomically by delta, or set it; 409 if it would go below zero"""
     return service.adjust_stock(product_id, delta=data.get("delta"), set_to=data.get("set"))
+
+
+# --- product images (app/media.py) ----------------------------------------------------
+
+@products_blp.route("/<int:product_id>/image", methods=["POST"])
+@_admin_endpoint(products_blp)
+@accepts_uploads
+@products_blp.doc(requestBody=media.UPLOAD_REQUEST_BODY)
+@products_blp.response(201, media.UploadFormSchema,
+                       description="MEDIA_BUCKET set: a presigned S3 form to post the file "
+                                   "with, then PUT its key here.")
+@products_blp.alt_response(200, schema=ProductSchema,
+                           description="Local disk: the file is stored and is the image.")
+@products_blp.alt_response(404, response="NOT_FOUND")
+@products_blp.alt_response(409, response="CONFLICT",
+                           description="The body's kind does not match this shop's storage.")
+@products_blp.alt_response(413, response="DEFAULT_ERROR", description="Over MEDIA_MAX_BYTES.")
+@products_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def upload_image(product_id: int):
+    """Upload a product image: JSON {content_type} for an S3 upload form (MEDIA_BUCKET set),
+    else the file itself as multipart field `file` (JPEG, PNG or WebP)"""
+    if request.is_json:
+        return media.presign_upload(product_id,
+                                    media.requested_content_type(request.get_json()))
+    # Bounds what Werkzeug will even parse (413 beyond), the form's overhead included.
+    request.max_content_length = current_app.config["MEDIA_MAX_BYTES"] + 64 * 1024
+    product = media.store_local_image(product_id, request.files.get("file"))
+    return jsonify(ProductSchema().dump(product))  # 200, with the product's schema
+
+
+@products_blp.route("/<int:product_id>/image", methods=["PUT"])
+@_admin_endpoint(products_blp)
+@products_blp.arguments(media.UploadedKeySchema)
+@products_blp.response(200, ProductSchema)
+@products_blp.alt_response(404, response="NOT_FOUND")
+@products_blp.alt_response(409, response="CONFLICT",
+                           description="This shop keeps media on local disk.")
+@products_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def attach_image(data, product_id: int):
+    """Make the file posted to S3 with an upload form the product's image, once checked"""
+    return media.attach_uploaded_image(product_id, data["key"])
 
 
 # --- search ----------------------------------------------------------------------------

@@ -23,9 +23,10 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.errors import Conflict, Invalid, NotFound, PaymentDeclined
+from app.errors import Conflict, DomainError, Invalid, NotFound, PaymentDeclined
 from app.extensions import db
 from app.mail import MailError, send_mail
+from app.metrics import record_checkout_failure, record_order
 from app.models import CartItem, IdempotencyKey, Order, OrderItem, Product, User
 from app.orders.address import address_errors, normalize_address
 from app.pagination import Page, paginate
@@ -49,6 +50,28 @@ class _DuplicateAttempt(Exception):
 def checkout(user: User, idempotency_key: str, address: Mapping, card: CardDetails,
              provider: PaymentProvider | None = None) -> CheckoutResult:
     """Turn the user's cart into an order, exactly once per ``idempotency_key``."""
+    try:
+        result = _checkout(user, idempotency_key, address, card, provider)
+    except Exception as exc:
+        record_checkout_failure(_failure_reason(exc))
+        raise
+    if result.created:  # a replayed key placed nothing new
+        record_order(result.order.total_amount)
+    return result
+
+
+def _failure_reason(exc: Exception) -> str:
+    """The reason label of shop_checkout_failures_total: what the shopper could fix is
+    "validation" (an empty cart, a bad address, a reused key); the rest is ours, "error"."""
+    if isinstance(exc, PaymentDeclined):
+        return "payment_declined"
+    if isinstance(exc, Conflict) and exc.code == "insufficient_stock":
+        return "out_of_stock"
+    return "validation" if isinstance(exc, DomainError) else "error"
+
+
+def _checkout(user: User, idempotency_key: str, address: Mapping, card: CardDetails,
+              provider: PaymentProvider | None) -> CheckoutResult:
     _check_idempotency_key(idempotency_key)
     address = normalize_address(address)
     _check_request(address, card)
@@ -77,6 +100,8 @@ def list_orders(page: int, per_page: int, user_id: int | None = None,
         Order.created_at.desc(), Order.id.desc())
     if user_id is not None:
         statement = statement.where(Order.user_id == user_id)
+    else:  # everyone's: the order desk shows whose each one is, in one more query
+        statement = statement.options(selectinload(Order.user))
     if status is not None:
         statement = statement.where(Order.status == status)
     return paginate(statement, page, per_page)

@@ -29,12 +29,18 @@ def update_profile(user: User, changes: dict) -> User:
 def change_password(user: User, old_password: str, new_password: str) -> auth.Tokens:
     """Set a new password and sign out every session; the caller gets a fresh one, so the
     device that changed the password stays signed in and every other one is signed out."""
+    replace_password(user, old_password, new_password)
+    return auth.start_session(user)
+
+
+def replace_password(user: User, old_password: str, new_password: str) -> None:
+    """Check the current password, then set the new one and sign out every session. The
+    pages keep their own session afterwards; the API's callers want new tokens instead."""
     if not verify_password(user.password_hash, old_password):
         raise Invalid.field("old_password", "is not the current password")
     if old_password == new_password:
         raise Invalid.field("new_password", "must differ from the current password")
     set_password(user, new_password)
-    return auth.start_session(user)
 
 
 def set_password(user: User, password: str) -> None:
