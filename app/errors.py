@@ -152,7 +152,9 @@ def handle_unexpected(exc: Exception):
     # Never leak a stack trace to a client; the log keeps it for us.
     db.session.rollback()
     record_unhandled_exception(exc)
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    # The route template, never the path: a path can carry a token (reset links).
+    route = request.url_rule.rule if request.url_rule else "<unmatched>"
+    log.exception("unhandled error on %s %s", request.method, route)
     return error_response(500, "internal error")
 
 

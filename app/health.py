@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from sqlalchemy import text
 
 from app.extensions import db, get_redis
@@ -39,15 +39,23 @@ def _check_redis() -> str | None:
 
 @bp.get("/readyz")
 def readyz():
-    """Ready to serve: PostgreSQL and Redis both answer. 503 names the one that failed."""
-    failures = {name: error for name, error in
-                (("database", _check_database()), ("redis", _check_redis())) if error}
-    checks = {name: ("down" if name in failures else "up") for name in ("database", "redis")}
-    if failures:
-        log.warning("readiness failed: %s", failures)
+    """Ready to serve: PostgreSQL and Redis both answer; 503 names the one that failed.
+
+    ``?optional=redis`` is what the Kubernetes readiness probe and the load balancer ask:
+    the storefront degrades gracefully without Redis (catalog from PostgreSQL, limits fail
+    open), so a Redis outage must not pull every pod out of service. It answers 200 with
+    ``status: degraded`` and still reports Redis down."""
+    optional = set(request.args.get("optional", "").split(",")) & {"redis"}
+    checks_run = (("database", _check_database()), ("redis", _check_redis()))
+    down = sorted(name for name, error in checks_run if error)
+    checks = {name: ("down" if name in down else "up") for name, _ in checks_run}
+    blocking = [name for name in down if name not in optional]
+    if down:
+        log.warning("readiness: %s down", ", ".join(down))
+    if blocking:
         body = {"status": "unavailable", "checks": checks,
                 "error": {"code": "service_unavailable",
-                          "message": "not ready: " + ", ".join(sorted(failures)) + " down",
-                          "details": {"failed": sorted(failures)}}}
+                          "message": "not ready: " + ", ".join(blocking) + " down",
+                          "details": {"failed": blocking}}}
         return jsonify(body), 503
-    return jsonify(status="ok", checks=checks)
+    return jsonify(status="degraded" if down else "ok", checks=checks)

@@ -36,3 +36,19 @@ def test_swagger_ui_is_served_without_a_cdn(client):
     assert b"/api/docs/assets/swagger-ui-bundle.js" in page.data
     assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
     assert client.get("/api/v1/openapi.json").json["openapi"].startswith("3.")
+
+
+def test_readiness_probe_stays_ready_when_only_redis_is_down(make_app):
+    client = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client()
+    response = client.get("/readyz?optional=redis")
+    assert response.status_code == 200
+    assert response.json == {"status": "degraded",
+                             "checks": {"database": "up", "redis": "down"}}
+
+
+def test_readiness_probe_still_fails_without_the_database(make_app):
+    client = make_app(SQLALCHEMY_DATABASE_URI="postgresql://postgres@127.0.0.1:1/test",
+                      REDIS_URL="redis://127.0.0.1:1/0").test_client()
+    response = client.get("/readyz?optional=redis")
+    assert response.status_code == 503
+    assert response.json["error"]["details"] == {"failed": ["database"]}
