@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.arg_checks import (
     require_choice,
@@ -77,6 +78,14 @@ def high_availability(node_count: int) -> bool:
     return node_count >= 2
 
 
+def snapshot_keepers(kms_key_arn: pulumi.Input[str], subnet_group: pulumi.Input[str],
+                     ) -> dict[str, pulumi.Input[str]]:
+    """The group's inputs whose change makes AWS replace it (stacks/replacements.py): a new
+    group, so a new final snapshot name, never the one its predecessor left behind."""
+    return {"kmsKeyId": kms_key_arn, "subnetGroupName": subnet_group,
+            "port": str(REDIS_PORT), "atRestEncryptionEnabled": "true"}
+
+
 def connection_document(auth_token: str, host: str, port: int) -> str:
     return json.dumps({"host": host, "port": port, "auth_token": auth_token, "tls": True},
                       sort_keys=True)
@@ -135,7 +144,7 @@ class Cache(pulumi.ComponentResource):
             automatic_failover_enabled=highly_available,
             multi_az_enabled=highly_available,
             snapshot_retention_limit=args.snapshot_retention_days,
-            final_snapshot_identifier=f"{name}-final" if args.deletion_protection else None,
+            final_snapshot_identifier=self._final_snapshot(name, args, key, subnets),
             snapshot_window="03:00-04:00",
             maintenance_window="sun:05:00-sun:06:00",
             auto_minor_version_upgrade=True,
@@ -164,3 +173,15 @@ class Cache(pulumi.ComponentResource):
             "security_group_id": self.security_group_id,
             "kms_key_arn": self.kms_key_arn,
         })
+
+    def _final_snapshot(self, name: str, args: CacheArgs, key: aws.kms.Key,
+                        subnets: aws.elasticache.SubnetGroup) -> pulumi.Output[str] | None:
+        """`<name>-final-<8 hex>`, the hex renewed whenever the group is replaced: a second
+        replacement must not collide with the snapshot the first one left."""
+        if not args.deletion_protection:
+            return None
+        suffix = random.RandomId(
+            f"{name}-final-snapshot", byte_length=4,
+            keepers=snapshot_keepers(key.arn, subnets.name),
+            opts=pulumi.ResourceOptions(parent=self))
+        return suffix.hex.apply(lambda hex_: f"{name}-final-{hex_}")

@@ -1,6 +1,8 @@
 """The storefront's edge: CloudFront in front of a private S3 bucket for `/static/*` and of the
 storefront's load balancer for everything else, HTTPS only, with security headers and access
-logs.
+logs. Every request to the load balancer carries a generated secret in X-Origin-Verify, which
+the ALB requires (components/storefront_network.py): only this distribution, behind its web
+ACL, gets through.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.arg_checks import (
     require_choice,
@@ -31,6 +34,8 @@ ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 READ_METHODS = ["GET", "HEAD"]
 HSTS_MAX_AGE_SECONDS = 63_072_000  # two years, as the HSTS preload list asks
+ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
+ORIGIN_SECRET_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,32 @@ def security_headers() -> aws.cloudfront.ResponseHeadersPolicySecurityHeadersCon
     )
 
 
+def origin_secret(name: str, parent: pulumi.Resource) -> random.RandomPassword:
+    """Lowercase letters and digits: the ALB compares header values case-insensitively and
+    reads * and ? as wildcards, so neither case nor symbols would add strength (64 characters
+    of 36 symbols: about 330 bits). `pulumi up --replace` on it rotates it on both sides."""
+    return random.RandomPassword(
+        f"{name}-origin-verify", length=ORIGIN_SECRET_LENGTH, special=False, upper=False,
+        min_lower=1, min_numeric=1, opts=pulumi.ResourceOptions(parent=parent))
+
+
+def storefront_origin(domain_name: pulumi.Input[str], secret: pulumi.Input[str],
+                      ) -> aws.cloudfront.DistributionOriginArgs:
+    # CloudFront overwrites a header of the same name a viewer sent, so none can forge it.
+    return aws.cloudfront.DistributionOriginArgs(
+        origin_id=STOREFRONT_ORIGIN,
+        domain_name=domain_name,
+        custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+            http_port=80, https_port=443, origin_protocol_policy="https-only",
+            origin_ssl_protocols=["TLSv1.2"]),
+        custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
+            name=ORIGIN_VERIFY_HEADER, value=pulumi.Output.secret(secret))])
+
+
 class Cdn(pulumi.ComponentResource):
+    """Outputs: the distribution's id, ARN, domain name and zone, the buckets, and
+    `origin_verify_secret` (a secret) for the Storefront's `origin_verify_secret`."""
+
     distribution_id: pulumi.Output[str]
     distribution_arn: pulumi.Output[str]
     domain_name: pulumi.Output[str]
@@ -134,6 +164,7 @@ class Cdn(pulumi.ComponentResource):
     assets_bucket_name: pulumi.Output[str]
     assets_bucket_arn: pulumi.Output[str]
     log_bucket_name: pulumi.Output[str]
+    origin_verify_secret: pulumi.Output[str]
 
     def __init__(self, name: str, args: CdnArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -161,6 +192,7 @@ class Cdn(pulumi.ComponentResource):
         headers = aws.cloudfront.ResponseHeadersPolicy(
             f"{name}-security-headers", comment="Security headers on every response",
             security_headers_config=security_headers(), opts=child)
+        self.origin_verify_secret = pulumi.Output.secret(origin_secret(name, self).result)
 
         distribution = aws.cloudfront.Distribution(
             f"{name}-distribution",
@@ -176,12 +208,7 @@ class Cdn(pulumi.ComponentResource):
                     origin_id=ASSETS_ORIGIN,
                     domain_name=assets.bucket.bucket_regional_domain_name,
                     origin_access_control_id=access.id),
-                aws.cloudfront.DistributionOriginArgs(
-                    origin_id=STOREFRONT_ORIGIN,
-                    domain_name=args.origin_domain_name,
-                    custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
-                        http_port=80, https_port=443, origin_protocol_policy="https-only",
-                        origin_ssl_protocols=["TLSv1.2"])),
+                storefront_origin(args.origin_domain_name, self.origin_verify_secret),
             ],
             default_cache_behavior=storefront_behaviour(headers.id),
             ordered_cache_behaviors=[static_behaviour(headers.id)],
@@ -216,4 +243,5 @@ class Cdn(pulumi.ComponentResource):
             "assets_bucket_name": self.assets_bucket_name,
             "assets_bucket_arn": self.assets_bucket_arn,
             "log_bucket_name": self.log_bucket_name,
+            "origin_verify_secret": self.origin_verify_secret,
         })

@@ -207,6 +207,12 @@ class Cluster(pulumi.ComponentResource):
             enabled_cluster_log_types=list(args.log_types),
             skip_default_node_group=True,
             node_associate_public_ip_address=False,
+            # The VPC CNI ships with its network policy agent off: NetworkPolicy objects would
+            # be accepted and enforce nothing. pulumi-eks installs vpc-cni as an EKS add-on
+            # with these options (CoreDNS, which it skips without a default node group, is
+            # ours below, once the nodes exist).
+            use_default_vpc_cni=False,
+            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             deletion_protection=args.deletion_protection,
             tags=with_name(args.tags, args.cluster_name),
             # EKS would create the log group itself, keeping logs forever.

@@ -1,6 +1,15 @@
 """The storefront's PostgreSQL: RDS in the isolated subnets, reachable from the cluster nodes
 only, encrypted with its own KMS key, its master password generated and kept in Secrets
 Manager.
+
+Raising the major version (shop:dbEngineVersion 16 -> 17): the primary may upgrade
+(allow_major_version_upgrade) and moves to a parameter group of the new family in the same
+modification. The group's name carries its family and a unique suffix, so Pulumi creates the
+new group before it deletes the old one. Procedure: snapshot first (`python -m stacks ops
+snapshot`), rehearse on a copy (`ops restore-pitr`), then `pulumi up`; RDS applies the upgrade
+in the next maintenance window. Read replicas follow their primary's major version but cannot
+take the new family's group ahead of it: set shop:dbReplicaCount to 0, upgrade, then restore
+the count.
 """
 
 from __future__ import annotations
@@ -13,13 +22,13 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.arg_checks import (
     require_choice,
     require_items,
     require_pattern,
     require_range,
-    require_snapshot_name,
     require_tags,
     with_name,
 )
@@ -29,10 +38,16 @@ from components.data_security import (
     ingress_only_from,
     stored_secret,
 )
+from components.log_groups import require_retention, retained_log_group
 from components.policies_json import service_assume_role_policy
 
 POSTGRES_PORT = 5432
 MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
+LOG_EXPORTS = ("postgresql", "upgrade")
+MAX_REPLICAS = 5
+_REPLICA_SUFFIX = f"-replica-{MAX_REPLICAS}"
+# RDS identifiers: a letter, then letters, digits and single hyphens, at most 63 characters.
+_IDENTIFIER = re.compile(r"[a-z](?:-?[a-z0-9])*")
 _ENGINE_VERSION = re.compile(r"(1[4-8])(\.\d+)?")
 _INSTANCE_CLASS = re.compile(r"db\.[a-z0-9]+\.[a-z0-9]+")
 _PG_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -60,6 +75,21 @@ class DatabaseArgs:
     slow_statement_ms: int = 500
     db_name: str = "shop"
     master_username: str = "shop_admin"
+    # The instance identifier, unique in the account and region; it names the log groups and
+    # final snapshots too. None: `<project>-<stack>-<component name>`.
+    identifier: str | None = None
+    log_retention_days: int = 90
+
+
+def instance_identifier(configured: str | None, name: str, project: str, stack: str) -> str:
+    return configured if configured is not None else f"{project}-{stack}-{name}"
+
+
+def validate_identifier(identifier: str) -> None:
+    """The replicas append `-replica-<n>`, so the identifier leaves room for it."""
+    require_pattern("identifier", identifier, _IDENTIFIER,
+                    "lowercase letters, digits and single hyphens, starting with a letter")
+    require_range("identifier length", len(identifier), 1, 63 - len(_REPLICA_SUFFIX))
 
 
 def validate(args: DatabaseArgs) -> None:
@@ -74,7 +104,7 @@ def validate(args: DatabaseArgs) -> None:
     require_range("max_allocated_storage_gb", args.max_allocated_storage_gb,
                   args.allocated_storage_gb + 1, 65536)
     require_range("backup_retention_days", args.backup_retention_days, 1, 35)
-    require_range("replica_count", args.replica_count, 0, 5)
+    require_range("replica_count", args.replica_count, 0, MAX_REPLICAS)
     require_choice("monitoring_interval_seconds", args.monitoring_interval_seconds,
                    MONITORING_INTERVALS)
     require_range("slow_statement_ms", args.slow_statement_ms, 0, 3_600_000)
@@ -85,11 +115,33 @@ def validate(args: DatabaseArgs) -> None:
     if args.master_username in ("postgres", "rdsadmin", "rdsrepladmin"):
         raise ValueError(f"master_username must not be a reserved role, got "
                          f"{args.master_username!r}")
+    require_retention("log_retention_days", args.log_retention_days)
 
 
 def parameter_group_family(engine_version: str) -> str:
     """'16.4' -> 'postgres16'."""
     return f"postgres{engine_version.split('.')[0]}"
+
+
+def parameter_group_prefix(identifier: str, engine_version: str) -> str:
+    """`shop-prod-database-postgres16-`: AWS appends a unique suffix, so a group of a new family
+    (or any other replacement) can exist beside the old one while the instance moves over."""
+    return f"{identifier}-{parameter_group_family(engine_version)}-"
+
+
+def log_group_name(identifier: str, kind: str) -> str:
+    """Where RDS publishes an instance's exported log of one kind."""
+    return f"/aws/rds/instance/{identifier}/{kind}"
+
+
+def snapshot_keepers(identifier: str, kms_key_arn: pulumi.Input[str],
+                     subnet_group: pulumi.Input[str], args: DatabaseArgs,
+                     ) -> dict[str, pulumi.Input[str]]:
+    """The primary's inputs whose change makes AWS replace it (stacks/replacements.py): a new
+    instance, so a new final snapshot name, never the one its predecessor left behind."""
+    return {"identifier": identifier, "engine": "postgres", "kmsKeyId": kms_key_arn,
+            "dbSubnetGroupName": subnet_group, "storageEncrypted": "true",
+            "username": args.master_username, "dbName": args.db_name}
 
 
 def parameters(slow_statement_ms: int) -> list[dict[str, str]]:
@@ -121,10 +173,12 @@ class Database(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DatabaseArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        require_snapshot_name(name)
+        identifier = instance_identifier(args.identifier, name, pulumi.get_project(),
+                                         pulumi.get_stack())
+        validate_identifier(identifier)
         validate(args)
         super().__init__("shop:database:Database", name, None, opts)
-        self._name, self._args = name, args
+        self._name, self._args, self._identifier = name, args, identifier
         child = pulumi.ResourceOptions(parent=self)
 
         key = encryption_key(name, "the storefront database, its snapshots and secret",
@@ -137,16 +191,21 @@ class Database(pulumi.ComponentResource):
             description="Isolated subnets of the storefront database",
             tags=with_name(args.tags, f"{name}-subnets"), opts=child)
         params = aws.rds.ParameterGroup(
-            f"{name}-params", family=parameter_group_family(args.engine_version),
+            f"{name}-params",
+            name_prefix=parameter_group_prefix(identifier, args.engine_version),
+            family=parameter_group_family(args.engine_version),
             description="Forces TLS, logs slow statements",
             parameters=parameters(args.slow_statement_ms),
-            tags=with_name(args.tags, f"{name}-params"), opts=child)
+            tags=with_name(args.tags, f"{name}-params"),
+            # Replaced create-before-delete (the default): the old group goes only once the
+            # instances moved to its successor.
+            opts=child)
         monitoring_role = self._monitoring_role()
         password = generated_password(name, "master-password", 40, self)
         self.password = pulumi.Output.secret(password.result)
 
         shared = self._shared_settings(key, group, params, monitoring_role)
-        primary = self._primary(subnets, shared)
+        primary = self._primary(subnets, key, shared)
         replicas = [self._replica(index, primary, shared)
                     for index in range(1, args.replica_count + 1)]
 
@@ -215,14 +274,36 @@ class Database(pulumi.ComponentResource):
             "performance_insights_retention_period": 7,
             "monitoring_interval": args.monitoring_interval_seconds,
             "monitoring_role_arn": role.arn,
-            "enabled_cloudwatch_logs_exports": ["postgresql", "upgrade"],
+            "enabled_cloudwatch_logs_exports": list(LOG_EXPORTS),
         }
 
-    def _primary(self, subnets: aws.rds.SubnetGroup, shared: dict[str, Any]) -> aws.rds.Instance:
-        args, name = self._args, self._name
+    def _log_groups(self, role: str, identifier: str) -> list[aws.cloudwatch.LogGroup]:
+        """Created before the instance: the groups RDS would make itself keep logs forever."""
+        return [retained_log_group(f"{self._name}-{role}-{kind}-logs",
+                                   log_group_name(identifier, kind),
+                                   self._args.log_retention_days, self._args.tags, self)
+                for kind in LOG_EXPORTS]
+
+    def _final_snapshot(self, key: aws.kms.Key, subnets: aws.rds.SubnetGroup,
+                        ) -> pulumi.Output[str] | None:
+        """`<identifier>-final-<8 hex>`, the hex renewed whenever the instance is replaced: a
+        second replacement must not collide with the snapshot the first one left."""
+        if not self._args.deletion_protection:
+            return None
+        identifier = self._identifier
+        suffix = random.RandomId(
+            f"{self._name}-final-snapshot", byte_length=4,
+            keepers=snapshot_keepers(identifier, key.arn, subnets.name, self._args),
+            opts=pulumi.ResourceOptions(parent=self))
+        return suffix.hex.apply(lambda hex_: f"{identifier}-final-{hex_}")
+
+    def _primary(self, subnets: aws.rds.SubnetGroup, key: aws.kms.Key, shared: dict[str, Any],
+                 ) -> aws.rds.Instance:
+        args, name, identifier = self._args, self._name, self._identifier
         protected = args.deletion_protection
         return aws.rds.Instance(
             f"{name}-primary",
+            identifier=identifier,
             engine="postgres",
             engine_version=args.engine_version,
             allocated_storage=args.allocated_storage_gb,
@@ -234,11 +315,15 @@ class Database(pulumi.ComponentResource):
             backup_retention_period=args.backup_retention_days,
             backup_window="03:00-04:00",
             maintenance_window="sun:04:30-sun:05:30",
+            allow_major_version_upgrade=True,
             skip_final_snapshot=not protected,
-            final_snapshot_identifier=f"{name}-final" if protected else None,
+            final_snapshot_identifier=self._final_snapshot(key, subnets),
             delete_automated_backups=not protected,
             tags=with_name(args.tags, f"{name}-primary"),
-            opts=pulumi.ResourceOptions(parent=self),
+            # A fixed identifier: a replacement must delete the old instance (and take its
+            # final snapshot) before its successor can take the name.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
+                                        depends_on=self._log_groups("primary", identifier)),
             **shared,
         )
 
@@ -247,11 +332,15 @@ class Database(pulumi.ComponentResource):
         # A replica inherits engine, credentials and subnets from its source; it holds no data
         # of its own, so it needs no final snapshot.
         name = f"{self._name}-replica-{index}"
+        identifier = f"{self._identifier}-replica-{index}"
         return aws.rds.Instance(
             name,
+            identifier=identifier,
             replicate_source_db=primary.identifier,
             skip_final_snapshot=True,
             tags=with_name(self._args.tags, name),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(
+                parent=self, delete_before_replace=True,
+                depends_on=self._log_groups(f"replica-{index}", identifier)),
             **shared,
         )

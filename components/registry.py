@@ -29,6 +29,11 @@ class RegistryArgs:
     untagged_expiry_days: int = 7
     release_images_kept: int = 30
     release_tag_prefixes: Sequence[str] = ECR_RELEASE_TAG_PREFIXES
+    # Commit builds (git-<sha>): the newest are kept for rollbacks.
+    commit_images_kept: int = 50
+    # Preview environments' builds (preview-<id>-...): longer than a preview lives unchanged
+    # (shop:previewTtlDays), as a rescheduled pod pulls its image again.
+    preview_expiry_days: int = 14
 
 
 def validate(args: RegistryArgs) -> None:
@@ -50,7 +55,9 @@ class Registry(pulumi.ComponentResource):
         validate(args)
         # Built (and so checked) before any resource exists.
         lifecycle = ecr_lifecycle_policy(args.untagged_expiry_days, args.release_images_kept,
-                                         args.release_tag_prefixes)
+                                         args.release_tag_prefixes,
+                                         commit_images_kept=args.commit_images_kept,
+                                         preview_expiry_days=args.preview_expiry_days)
         super().__init__("shop:registry:Registry", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 

@@ -73,6 +73,9 @@ class StorefrontArgs:
     # The ALB's own security group (Origin's: CloudFront only); None: the controller makes one
     # open to the internet on the listen port.
     load_balancer_security_group_id: pulumi.Input[str] | None = None
+    # The value CloudFront sends in X-Origin-Verify (Cdn.origin_verify_secret): the ALB then
+    # forwards only requests carrying it, and answers the rest 403. None: no such check.
+    origin_verify_secret: pulumi.Input[str] | None = None
     min_replicas: int = 2
     max_replicas: int = 6
     cpu_target_percent: int = 70
@@ -206,11 +209,9 @@ class Storefront(pulumi.ComponentResource):
             opts=child)
         ingress = k8s.networking.v1.Ingress(
             f"{name}-ingress",
-            metadata=kube.metadata(APP, ns, WEB_LABELS,
-                                   network.ingress_annotations(
-                                       args.certificate_arn, args.tags,
-                                       args.load_balancer_security_group_id)),
-            spec=network.ingress_spec(service.metadata.name, args.host),
+            metadata=kube.metadata(APP, ns, WEB_LABELS, self._ingress_annotations(args)),
+            spec=network.ingress_spec(service.metadata.name, args.host,
+                                      verified_origin=args.origin_verify_secret is not None),
             opts=child)
         self._scaling(name, args, ns, deployment)
         self._service_monitor(name, args, ns, service)
@@ -226,6 +227,24 @@ class Storefront(pulumi.ComponentResource):
             "alb_hostname": self.alb_hostname, "role_arn": self.role_arn,
             "migration_job": self.migration_job, "deployment_name": self.deployment_name,
         })
+
+    @staticmethod
+    def _ingress_annotations(args: StorefrontArgs) -> dict[str, pulumi.Input[str]]:
+        annotations = network.ingress_annotations(
+            args.certificate_arn, args.tags, args.load_balancer_security_group_id)
+        if args.origin_verify_secret is not None:
+            # Keyed by the Service's name (APP), as the controller matches it to the rule.
+            annotations.update(network.origin_verify_annotations(APP, args.origin_verify_secret))
+        return annotations
+
+    def _s3_cidrs(self, args: StorefrontArgs) -> pulumi.Output[list[str]] | None:
+        """S3's addresses in the region, for pods with AWS access (the assets bucket)."""
+        if args.oidc is None:
+            return None
+        s3 = aws.ec2.get_prefix_list_output(name=f"com.amazonaws.{args.region}.s3",
+                                            region=args.region,
+                                            opts=pulumi.InvokeOutputOptions(parent=self))
+        return s3.cidr_blocks
 
     def _assets_role(self, name: str, args: StorefrontArgs) -> aws.iam.Role | None:
         if args.oidc is None or args.assets_bucket_arn is None:
@@ -326,7 +345,8 @@ class Storefront(pulumi.ComponentResource):
             for role, spec in (
                 ("web-ingress", network.web_ingress_policy(args.load_balancer_cidrs,
                                                            args.monitoring_namespace)),
-                ("egress", network.egress_policy(args.vpc_cidr, args.data.namespace)))]
+                ("egress", network.egress_policy(args.vpc_cidr, args.data.namespace,
+                                                 self._s3_cidrs(args))))]
         return [kube.default_deny(f"{name}-default-deny", ns, self), *allowed]
 
     def _service_monitor(self, name: str, args: StorefrontArgs, ns: pulumi.Output[str],

@@ -13,6 +13,7 @@ silently return nothing. A component that calls a new data source adds it to `_D
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -296,6 +297,15 @@ def _random_secret(fake: _Fake, _id: str) -> dict[str, Any]:
     return {"result": f"mock-secret-{fake.hash}"}
 
 
+def _random_id(fake: _Fake, _id: str) -> dict[str, Any]:
+    """Derived from the keepers too: new keepers (a replacement) give a new id, as for real."""
+    digits = short_hash(fake.typ, fake.name, json.dumps(fake.inputs, sort_keys=True),
+                        length=2 * int(fake.inputs.get("byteLength", 8)))
+    return {"hex": digits, "dec": str(int(digits, 16)),
+            "b64Url": base64.urlsafe_b64encode(bytes.fromhex(digits)).decode().rstrip("="),
+            "b64Std": base64.b64encode(bytes.fromhex(digits)).decode()}
+
+
 def _stack_reference(fake: _Fake, _id: str) -> dict[str, Any]:
     """A preview's base stack (shop:baseStack): the outputs stacks/compose.py exports for the
     previews that run on its cluster, as a dev stack in this region would have them."""
@@ -345,6 +355,7 @@ _OUTPUTS: dict[str, Callable[[_Fake, str], dict[str, Any]]] = {
     "kubernetes:networking.k8s.io/v1:Ingress": _ingress,
     "random:index/randomPassword:RandomPassword": _random_secret,
     "random:index/randomString:RandomString": _random_secret,
+    "random:index/randomId:RandomId": _random_id,
 }
 
 
@@ -365,16 +376,6 @@ def _caller_identity(_region: str, _args: dict) -> dict[str, Any]:
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer",
         "userId": "AIDAMOCKDEPLOYER",
     }
-
-
-def _region(region: str, _args: dict) -> dict[str, Any]:
-    return {"id": region, "name": region, "region": region,
-            "endpoint": f"ec2.{region}.amazonaws.com"}
-
-
-def _partition(_region: str, _args: dict) -> dict[str, Any]:
-    return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com",
-            "reverseDnsPrefix": "com.amazonaws"}
 
 
 def _ecr_authorization_token(region: str, args: dict) -> dict[str, Any]:
@@ -411,6 +412,28 @@ def _managed_prefix_list(region: str, args: dict) -> dict[str, Any]:
                         for cidr in ("120.52.22.96/27", "204.246.168.0/22", "205.251.249.0/24")]}
 
 
+# Per region, AWS's managed prefix list of S3 (what the gateway endpoint routes) and a few of
+# its CIDRs.
+_S3_PREFIX_LISTS = {
+    "us-east-1": ("pl-63a5400a", ("3.5.0.0/19", "16.182.0.0/16", "52.216.0.0/15",
+                                  "54.231.0.0/16")),
+    "us-west-2": ("pl-68a54001", ("3.5.76.0/22", "52.92.128.0/17", "52.218.128.0/17")),
+    "eu-west-1": ("pl-6da54004", ("3.5.64.0/21", "52.92.0.0/17", "52.218.0.0/17")),
+    "eu-central-1": ("pl-6ea54007", ("3.5.134.0/23", "52.219.72.0/22", "52.219.140.0/24")),
+}
+
+
+def _prefix_list(region: str, args: dict) -> dict[str, Any]:
+    region = args.get("region") or region
+    known = _S3_PREFIX_LISTS.get(region)
+    if known is None or args.get("name") != f"com.amazonaws.{region}.s3":
+        raise NotImplementedError(f"the mock engine fakes only S3's prefix list in "
+                                  f"{sorted(_S3_PREFIX_LISTS)}, not {args}")
+    list_id, cidrs = known
+    return {"id": list_id, "prefixListId": list_id, "name": args["name"], "region": region,
+            "cidrBlocks": list(cidrs)}
+
+
 def _load_balancer_zone(region: str, args: dict) -> dict[str, Any]:
     region = args.get("region") or region
     kind = args.get("loadBalancerType") or "application"
@@ -423,9 +446,8 @@ def _load_balancer_zone(region: str, args: dict) -> dict[str, Any]:
 _DATA_SOURCES: dict[str, Callable[[str, dict], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
-    "aws:index/getRegion:getRegion": _region,
-    "aws:index/getPartition:getPartition": _partition,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_authorization_token,
     "aws:ec2/getManagedPrefixList:getManagedPrefixList": _managed_prefix_list,
     "aws:lb/getHostedZoneId:getHostedZoneId": _load_balancer_zone,
+    "aws:ec2/getPrefixList:getPrefixList": _prefix_list,
 }

@@ -4,7 +4,8 @@ Each rule of ``stacks.policies`` becomes one policy of the same name, so a viola
 same here as in ``python -m stacks plan``. Optional per-policy config
 (``--policy-pack-config``): ``environment`` (dev|prod|preview; otherwise each resource's
 Environment tag decides), ``registryHost`` (the stack's ECR host; otherwise any private ECR
-registry is accepted) and ``allowedInstanceTypes``.
+registry is accepted) and ``allowedInstanceTypes``. ``pack_config.py`` beside this file writes
+that config for a stack; the pipelines pass it on every preview and update.
 """
 
 from __future__ import annotations

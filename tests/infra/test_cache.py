@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -78,10 +79,22 @@ def test_two_nodes_fail_over_across_azs(prod) -> None:
     assert group["automaticFailoverEnabled"] is True
     assert group["multiAzEnabled"] is True
     assert group["snapshotRetentionLimit"] == 7
-    assert group["finalSnapshotIdentifier"] == "cache-final"
     assert prod.outputs["primary_endpoint"].startswith("master.")
     assert prod.outputs["reader_endpoint"].startswith("replica.")
     assert prod.outputs["port"] == 6379
+
+
+def test_final_snapshot_is_named_anew_for_each_replaced_group(prod) -> None:
+    suffix = prod.one("random:index/randomId:RandomId")
+    assert suffix.inputs["byteLength"] == 4
+    # Exactly the group's replacement triggers: replacing the group renews the suffix, so a
+    # second replacement cannot collide with the snapshot the first one left.
+    assert suffix.inputs["keepers"] == {
+        "kmsKeyId": prod.outputs["kms_key_arn"],
+        "subnetGroupName": prod.one("aws:elasticache/subnetGroup:SubnetGroup").id,
+        "port": "6379", "atRestEncryptionEnabled": "true"}
+    name = prod.one(GROUP, "cache-redis").inputs["finalSnapshotIdentifier"]
+    assert re.fullmatch(r"cache-final-[0-9a-f]{8}", name)
 
 
 def test_one_node_has_no_failover(dev) -> None:
@@ -91,6 +104,7 @@ def test_one_node_has_no_failover(dev) -> None:
     assert group["multiAzEnabled"] is False
     assert group["atRestEncryptionEnabled"] is True and group["transitEncryptionEnabled"] is True
     assert "finalSnapshotIdentifier" not in group
+    assert dev.of_type("random:index/randomId:RandomId") == []
     assert dev.one("aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 0
 
 

@@ -15,9 +15,11 @@ from components.cdn import (
     CdnArgs,
 )
 from components.policies_json import cloudfront_assets_bucket_policy, tls_only_bucket_policy
+from stacks.mocks import SECRET
 from tests.infra.component_support import (
     DEV_TAGS,
     PROD_TAGS,
+    assert_no_secret_values,
     assert_refused,
     assert_well_formed,
     run_component,
@@ -28,7 +30,7 @@ BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d"
 WEB_ACL = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge-waf/0a1b2c3d"
 OUTPUTS = ("distribution_id", "distribution_arn", "domain_name", "hosted_zone_id",
-           "assets_bucket_name", "assets_bucket_arn", "log_bucket_name")
+           "assets_bucket_name", "assets_bucket_arn", "log_bucket_name", "origin_verify_secret")
 
 PROD = CdnArgs(origin_domain_name="origin.shop.example.com", tags=PROD_TAGS,
                aliases=["shop.example.com", "www.shop.example.com"],
@@ -164,6 +166,21 @@ def test_access_logs_go_to_the_log_bucket(prod) -> None:
     assert lifecycle["expiration"] == {"days": 90}
     ownership = prod.named("cdn-logs-ownership")
     assert ownership.urn in prod.one(DISTRIBUTION).options.dependencies
+
+
+def test_requests_to_the_storefront_carry_a_generated_secret_header(prod, dev) -> None:
+    for recorded in (prod, dev):
+        origins = {o["originId"]: o for o in recorded.one(DISTRIBUTION).inputs["origins"]}
+        assert origins["storefront"]["customHeaders"] == [
+            {"name": "X-Origin-Verify", "value": SECRET}]
+        # Not to S3, which OAC signs for.
+        assert "customHeaders" not in origins["assets"]
+        generated = recorded.one("random:index/randomPassword:RandomPassword")
+        assert generated.name == "cdn-origin-verify"
+        assert {key: generated.inputs[key] for key in ("length", "special", "upper")} == {
+            "length": 64, "special": False, "upper": False}
+        assert recorded.outputs["origin_verify_secret"] == SECRET
+        assert_no_secret_values(recorded)
 
 
 def test_pure_bucket_policies() -> None:

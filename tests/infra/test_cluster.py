@@ -57,6 +57,16 @@ def test_control_plane_inputs(recorded: Recorded) -> None:
     assert eks["tags"] == {**TAGS, "Name": "shop-dev"}
 
 
+def test_network_policies_are_enforced_by_the_vpc_cni(recorded: Recorded) -> None:
+    # pulumi-eks installs the vpc-cni add-on with its network policy agent on; without it
+    # every NetworkPolicy of the workloads would be accepted and ignored.
+    eks = recorded.one(EKS).inputs
+    assert eks["useDefaultVpcCni"] is False
+    assert eks["vpcCniOptions"] == {"enableNetworkPolicy": True,
+                                    "resolveConflictsOnCreate": "OVERWRITE",
+                                    "resolveConflictsOnUpdate": "OVERWRITE"}
+
+
 def test_secrets_are_envelope_encrypted_with_a_rotated_key(recorded: Recorded) -> None:
     key = recorded.one("aws:kms/key:Key")
     assert key.inputs["enableKeyRotation"] is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -12,9 +13,10 @@ from components.database import (
     DatabaseArgs,
     connection_document,
     parameter_group_family,
+    parameter_group_prefix,
     parameters,
 )
-from stacks.mocks import SECRET
+from stacks.mocks import SECRET, Recorded
 from stacks.policies import Context, Resource, check
 from tests.infra.component_support import (
     DEV_TAGS,
@@ -27,6 +29,8 @@ from tests.infra.component_support import (
 )
 
 INSTANCE = "aws:rds/instance:Instance"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+RANDOM_ID = "random:index/randomId:RandomId"
 OUTPUTS = ("writer_endpoint", "reader_endpoint", "reader_endpoints", "port", "db_name",
            "password", "secret_arn", "security_group_id", "kms_key_arn")
 
@@ -54,6 +58,8 @@ def dev():
 def test_pure_parts() -> None:
     assert parameter_group_family("16") == "postgres16"
     assert parameter_group_family("17.2") == "postgres17"
+    assert parameter_group_prefix("shop-prod-database", "17.2") == (
+        "shop-prod-database-postgres17-")
     assert parameters(250) == [{"name": "rds.force_ssl", "value": "1"},
                                {"name": "log_min_duration_statement", "value": "250"}]
     assert json.loads(connection_document("u", "p", "h", 5432, "shop")) == {
@@ -76,7 +82,6 @@ def test_primary_is_private_encrypted_and_resilient_in_prod(prod) -> None:
     assert primary["multiAz"] is True
     assert primary["deletionProtection"] is True
     assert primary["skipFinalSnapshot"] is False
-    assert primary["finalSnapshotIdentifier"] == "db-final"
     assert primary["deleteAutomatedBackups"] is False
     assert primary["backupRetentionPeriod"] == 14
     assert primary["copyTagsToSnapshot"] is True
@@ -91,6 +96,7 @@ def test_dev_is_single_az_and_disposable(dev) -> None:
     assert primary["deletionProtection"] is False
     assert primary["skipFinalSnapshot"] is True
     assert "finalSnapshotIdentifier" not in primary
+    assert dev.of_type(RANDOM_ID) == []
     assert primary["storageEncrypted"] is True and primary["publiclyAccessible"] is False
     assert [r.name for r in dev.of_type(INSTANCE)] == ["db-primary"]
     assert dev.outputs["reader_endpoint"] == dev.outputs["writer_endpoint"]
@@ -98,9 +104,76 @@ def test_dev_is_single_az_and_disposable(dev) -> None:
     assert dev.one("aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 0
 
 
+def test_instances_have_fixed_identifiers(prod) -> None:
+    # Run as stack "dev" of project "shop": <project>-<stack>-<component name>.
+    primary, replica = prod.one(INSTANCE, "db-primary"), prod.one(INSTANCE, "db-replica-1")
+    assert primary.inputs["identifier"] == "shop-dev-db"
+    assert replica.inputs["identifier"] == "shop-dev-db-replica-1"
+    # The name is taken: a replacement deletes the old instance before creating the new one.
+    assert primary.options.delete_before_replace is True
+    assert replica.options.delete_before_replace is True
+    named = dataclasses.replace(PROD, identifier="shop-production-pg")
+    recorded = run_component(lambda: Database("db", named))
+    assert recorded.one(INSTANCE, "db-primary").inputs["identifier"] == "shop-production-pg"
+
+
+def test_exported_logs_land_in_retained_groups_made_first(prod) -> None:
+    groups = {r.inputs["name"]: r for r in prod.of_type(LOG_GROUP)}
+    assert set(groups) == {
+        "/aws/rds/instance/shop-dev-db/postgresql", "/aws/rds/instance/shop-dev-db/upgrade",
+        "/aws/rds/instance/shop-dev-db-replica-1/postgresql",
+        "/aws/rds/instance/shop-dev-db-replica-1/upgrade"}
+    assert {group.inputs["retentionInDays"] for group in groups.values()} == {90}
+    for instance, identifier in (("db-primary", "shop-dev-db"),
+                                 ("db-replica-1", "shop-dev-db-replica-1")):
+        depends = prod.one(INSTANCE, instance).options.dependencies
+        assert {groups[f"/aws/rds/instance/{identifier}/{kind}"].urn
+                for kind in ("postgresql", "upgrade")} <= set(depends)
+    shorter = dataclasses.replace(DEV, log_retention_days=30)
+    recorded = run_component(lambda: Database("db", shorter))
+    assert {g.inputs["retentionInDays"] for g in recorded.of_type(LOG_GROUP)} == {30}
+
+
+def test_final_snapshot_is_named_anew_for_each_replaced_instance(prod) -> None:
+    suffix = prod.one(RANDOM_ID)
+    assert suffix.inputs["byteLength"] == 4
+    assert suffix.inputs["keepers"] == {
+        "identifier": "shop-dev-db", "engine": "postgres",
+        "kmsKeyId": prod.outputs["kms_key_arn"],
+        "dbSubnetGroupName": prod.one("aws:rds/subnetGroup:SubnetGroup").id,
+        "storageEncrypted": "true", "username": "shop_admin", "dbName": "shop"}
+    first = prod.one(INSTANCE, "db-primary").inputs["finalSnapshotIdentifier"]
+    assert re.fullmatch(r"shop-dev-db-final-[0-9a-f]{8}", first)
+    # A change that replaces the instance renews the suffix, so the next final snapshot
+    # cannot collide with the one the replaced instance left.
+    renamed = run_component(lambda: Database("db", dataclasses.replace(PROD, db_name="store")))
+    second = renamed.one(INSTANCE, "db-primary").inputs["finalSnapshotIdentifier"]
+    assert second.startswith("shop-dev-db-final-") and second != first
+    # An in-place change keeps it.
+    bigger = run_component(lambda: Database("db", dataclasses.replace(
+        PROD, instance_class="db.m7g.xlarge")))
+    assert bigger.one(INSTANCE, "db-primary").inputs["finalSnapshotIdentifier"] == first
+
+
+def test_major_version_upgrades_move_to_a_group_of_the_new_family(prod) -> None:
+    primary = prod.one(INSTANCE, "db-primary")
+    assert primary.inputs["allowMajorVersionUpgrade"] is True
+    group = prod.one("aws:rds/parameterGroup:ParameterGroup")
+    assert group.inputs["namePrefix"] == "shop-dev-db-postgres16-"
+    # Created before the old group is deleted (no delete-before-replace): both exist while the
+    # instance moves over.
+    assert group.options.delete_before_replace is False
+    upgraded = run_component(lambda: Database("db", dataclasses.replace(
+        PROD, engine_version="17")))
+    new_group = upgraded.one("aws:rds/parameterGroup:ParameterGroup").inputs
+    assert (new_group["family"], new_group["namePrefix"]) == (
+        "postgres17", "shop-dev-db-postgres17-")
+    assert upgraded.one(INSTANCE, "db-primary").inputs["engineVersion"] == "17"
+
+
 def test_read_replica_follows_the_primary(prod) -> None:
     replica = prod.one(INSTANCE, "db-replica-1").inputs
-    assert replica["replicateSourceDb"].startswith("db-primary-")
+    assert replica["replicateSourceDb"] == "shop-dev-db"
     assert replica["storageEncrypted"] is True
     assert replica["kmsKeyId"] == prod.outputs["kms_key_arn"]
     assert replica["publiclyAccessible"] is False
@@ -160,8 +233,12 @@ def test_password_is_generated_secret_and_kept_in_secrets_manager(prod) -> None:
 
 
 def test_children_parented_and_tagged(prod, dev) -> None:
-    assert_well_formed(prod, "shop:database:Database", PROD_TAGS)
-    assert_well_formed(dev, "shop:database:Database", DEV_TAGS)
+    for recorded, tags in ((prod, PROD_TAGS), (dev, DEV_TAGS)):
+        # A log group's Name is the group's own name, not its resource name.
+        groups = recorded.of_type(LOG_GROUP)
+        assert all(g.inputs["tags"] == {**tags, "Name": g.inputs["name"]} for g in groups)
+        others = Recorded([r for r in recorded.resources if r not in groups], recorded.outputs)
+        assert_well_formed(others, "shop:database:Database", tags)
 
 
 def test_satisfies_the_platform_policies(prod) -> None:
@@ -183,6 +260,9 @@ def test_satisfies_the_platform_policies(prod) -> None:
     ({"db_name": "Shop-DB"}, "db_name"),
     ({"master_username": "postgres"}, "master_username"),
     ({"tags": {"Project": "shop"}}, "tags"),
+    ({"log_retention_days": 10}, "log_retention_days"),
+    ({"identifier": "Shop-DB"}, "identifier"),
+    ({"identifier": "a" * 54}, "identifier length"),
 ])
 def test_invalid_args_name_the_field_and_create_nothing(change, field) -> None:
     args = dataclasses.replace(PROD, **change)
@@ -190,6 +270,6 @@ def test_invalid_args_name_the_field_and_create_nothing(change, field) -> None:
     assert field in message
 
 
-@pytest.mark.parametrize("name", ["Shop-DB", "shop--db", "db-", "1db"])
-def test_name_must_suit_the_final_snapshot(name) -> None:
-    assert_refused(lambda: Database(name, PROD), "name")
+@pytest.mark.parametrize("name", ["Shop-DB", "shop--db", "db-"])
+def test_name_must_suit_the_derived_identifier(name) -> None:
+    assert f"shop-dev-{name}" in assert_refused(lambda: Database(name, PROD), "identifier")

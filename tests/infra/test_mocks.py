@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 import pytest
 
 from stacks.mocks import ACCOUNT_ID, SECRET, run_under_mocks
@@ -86,6 +87,43 @@ def test_refuses_a_data_source_it_does_not_fake() -> None:
 
     with pytest.raises(Exception, match="does not fake the data source aws:ec2/getVpc:getVpc"):
         run_under_mocks(program)
+
+
+@pytest.mark.parametrize(("lookup", "token"), [
+    (aws.get_region, "aws:index/getRegion:getRegion"),
+    (aws.get_partition, "aws:index/getPartition:getPartition"),
+])
+def test_refuses_the_lookups_the_program_does_not_make(lookup, token) -> None:
+    # Nothing in the program asks for the region or the partition (settings carry the region),
+    # so a new call to either must fail loudly rather than meet a ready-made answer.
+    with pytest.raises(Exception, match=f"does not fake the data source {token}"):
+        run_under_mocks(lambda: lookup())
+
+
+def test_fakes_only_s3s_prefix_list() -> None:
+    def program() -> None:
+        s3 = aws.ec2.get_prefix_list_output(name="com.amazonaws.eu-west-1.s3",
+                                            region="eu-west-1")
+        pulumi.export("id", s3.id)
+        pulumi.export("cidrs", s3.cidr_blocks)
+
+    recorded = run_under_mocks(program)
+    assert recorded.outputs["id"] == "pl-6da54004"
+    assert "52.218.0.0/17" in recorded.outputs["cidrs"]
+    with pytest.raises(Exception, match="fakes only S3's prefix list"):
+        run_under_mocks(lambda: aws.ec2.get_prefix_list(name="com.amazonaws.us-east-1.dynamodb"))
+
+
+def test_random_ids_change_with_their_keepers() -> None:
+    def program(engine: str) -> None:
+        suffix = random.RandomId("suffix", byte_length=4, keepers={"engine": engine})
+        pulumi.export("hex", suffix.hex)
+
+    first, again = (run_under_mocks(lambda: program("postgres")) for _ in range(2))
+    other = run_under_mocks(lambda: program("aurora-postgresql"))
+    assert first.outputs["hex"] == again.outputs["hex"]
+    assert len(first.outputs["hex"]) == 8
+    assert other.outputs["hex"] != first.outputs["hex"]
 
 
 def test_an_error_in_the_program_surfaces() -> None:

@@ -7,11 +7,14 @@ are called with the protobuf requests the Pulumi engine would send.
 
 from __future__ import annotations
 
+import json
 import runpy
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import boto3
+import moto
 import pulumi_aws as aws
 import pulumi_policy
 import pytest
@@ -131,3 +134,70 @@ def test_a_deliberately_weakened_prod_config_shows_in_the_plans_findings():
         ("database-primary", "prod database lacks deletion protection"),
         ("database-replica-1", "prod database lacks deletion protection"),
     ]
+
+
+def pack_config_module() -> dict[str, Any]:
+    """platform/policy/pack_config.py, a script beside the pack: loaded by path, not run."""
+    return runpy.run_path(str(PACK.with_name("pack_config.py")), run_name="pack_config")
+
+
+@pytest.fixture
+def sts():
+    with moto.mock_aws():
+        yield boto3.client("sts", region_name="us-east-1")
+
+
+def configured(analyzer: Any, config: dict[str, dict[str, str]]) -> Any:
+    """As the engine does with `--policy-pack-config FILE`: one PolicyConfig per policy."""
+    request = analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
+        name: analyzer_pb2.PolicyConfig(properties=struct(values))
+        for name, values in config.items()})
+    analyzer.Configure(request, None)
+    return analyzer
+
+
+def deployment(image: str) -> analyzer_pb2.AnalyzeRequest:
+    container = {"name": "web", "image": image, "resources": {"limits": {
+        "cpu": "1", "memory": "1Gi"}}, "securityContext": {"runAsNonRoot": True}}
+    return analyzer_pb2.AnalyzeRequest(
+        type="kubernetes:apps/v1:Deployment", name="web",
+        urn="urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::web",
+        properties=struct({"spec": {"template": {"spec": {"containers": [container]}}}}))
+
+
+def test_pack_config_gives_every_policy_the_stacks_environment_and_registry(sts):
+    module = pack_config_module()
+    config = module["stack_pack_config"]("prod", sts=sts)
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"  # moto's account, prod's region
+    assert config == {rule.name: {"environment": "prod", "registryHost": registry}
+                      for rule in RULES}
+    assert module["ecr_registry_host"]("123456789012", "cn-north-1") == (
+        "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")
+
+
+def test_with_the_config_the_pack_refuses_another_accounts_registry(analyzer, sts):
+    digest = "sha256:" + "ab" * 32
+    ours = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-prod/storefront@{digest}"
+    theirs = f"999999999999.dkr.ecr.us-east-1.amazonaws.com/shop-prod/storefront@{digest}"
+
+    def image_findings(request: analyzer_pb2.AnalyzeRequest) -> list[str]:
+        response = analyzer.Analyze(request, None)
+        return [d.policyName for d in response.diagnostics
+                if d.policyName == "images-from-stack-ecr"]
+
+    # Unconfigured, any private ECR registry passes.
+    assert image_findings(deployment(theirs)) == []
+    configured(analyzer, pack_config_module()["stack_pack_config"]("prod", sts=sts))
+    assert image_findings(deployment(theirs)) == ["images-from-stack-ecr"]
+    assert image_findings(deployment(ours)) == []
+
+
+def test_pack_config_script_prints_json_or_fails_with_a_message(sts, capsys):
+    main = pack_config_module()["main"]
+    with mock.patch("boto3.client", return_value=sts):
+        assert main(["dev"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["images-from-stack-ecr"] == {
+        "environment": "dev", "registryHost": "123456789012.dkr.ecr.us-east-1.amazonaws.com"}
+    assert main(["staging"]) == 1
+    assert "Pulumi.staging.yaml not found" in capsys.readouterr().err

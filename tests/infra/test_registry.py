@@ -28,37 +28,50 @@ def prod():
     return run_component(lambda: Registry("registry", PROD), *OUTPUTS)
 
 
-def test_lifecycle_expires_untagged_and_keeps_the_last_releases() -> None:
+def expire(priority: int, description: str, **selection) -> dict:
+    return {"rulePriority": priority, "description": description, "selection": selection,
+            "action": {"type": "expire"}}
+
+
+def test_lifecycle_expires_untagged_keeps_releases_and_commits_and_ages_out_previews() -> None:
     rules = json.loads(ecr_lifecycle_policy())["rules"]
     assert rules == [
-        {"rulePriority": 1, "description": "Expire untagged images after 7 days",
-         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
-                       "countUnit": "days", "countNumber": 7},
-         "action": {"type": "expire"}},
-        {"rulePriority": 2, "description": "Keep the last 30 release images",
-         "selection": {"tagStatus": "tagged", "tagPrefixList": ["v", "release-"],
-                       "countType": "imageCountMoreThan", "countNumber": 30},
-         "action": {"type": "expire"}},
+        expire(1, "Expire untagged images after 7 days", tagStatus="untagged",
+               countType="sinceImagePushed", countUnit="days", countNumber=7),
+        # One prefix per rule: ECR would select only images carrying both prefixes.
+        expire(2, "Keep the last 30 release images tagged v*", tagStatus="tagged",
+               tagPrefixList=["v"], countType="imageCountMoreThan", countNumber=30),
+        expire(3, "Keep the last 30 release images tagged release-*", tagStatus="tagged",
+               tagPrefixList=["release-"], countType="imageCountMoreThan", countNumber=30),
+        expire(4, "Keep the last 50 commit builds", tagStatus="tagged",
+               tagPrefixList=["git-"], countType="imageCountMoreThan", countNumber=50),
+        expire(5, "Expire preview builds after 14 days", tagStatus="tagged",
+               tagPrefixList=["preview-"], countType="sinceImagePushed", countUnit="days",
+               countNumber=14),
     ]
 
 
 def test_lifecycle_is_deterministic_and_parameterised() -> None:
     assert ecr_lifecycle_policy() == ecr_lifecycle_policy()
-    rules = json.loads(ecr_lifecycle_policy(3, 10, ("rel-",)))["rules"]
-    assert rules[0]["selection"]["countNumber"] == 3
-    assert rules[1]["selection"]["tagPrefixList"] == ["rel-"]
-    assert rules[1]["selection"]["countNumber"] == 10
+    rules = json.loads(ecr_lifecycle_policy(3, 10, ("rel-",), commit_images_kept=20,
+                                            preview_expiry_days=5))["rules"]
+    assert [(r["selection"].get("tagPrefixList"), r["selection"]["countNumber"])
+            for r in rules] == [(None, 3), (["rel-"], 10), (["git-"], 20), (["preview-"], 5)]
+    assert [r["rulePriority"] for r in rules] == [1, 2, 3, 4]
 
 
-@pytest.mark.parametrize(("args", "field"), [
-    ((0, 30, ("v",)), "untagged_expiry_days"),
-    ((7, 0, ("v",)), "release_images_kept"),
-    ((7, 30, ()), "release_tag_prefixes"),
-    ((7, 30, ("v", "")), "release_tag_prefixes"),
+@pytest.mark.parametrize(("args", "options", "field"), [
+    ((0, 30, ("v",)), {}, "untagged_expiry_days"),
+    ((7, 0, ("v",)), {}, "release_images_kept"),
+    ((7, 30, ()), {}, "release_tag_prefixes"),
+    ((7, 30, ("v", "")), {}, "release_tag_prefixes"),
+    ((7, 30, ("v", "git-")), {}, "release_tag_prefixes"),
+    ((7, 30, ("v",)), {"commit_images_kept": 0}, "commit_images_kept"),
+    ((7, 30, ("v",)), {"preview_expiry_days": 0}, "preview_expiry_days"),
 ])
-def test_lifecycle_refuses_nonsense(args, field) -> None:
+def test_lifecycle_refuses_nonsense(args, options, field) -> None:
     with pytest.raises(ValueError, match=field):
-        ecr_lifecycle_policy(*args)
+        ecr_lifecycle_policy(*args, **options)
 
 
 def test_repository_is_immutable_scanned_and_kms_encrypted(prod) -> None:
@@ -76,6 +89,16 @@ def test_lifecycle_policy_is_attached(prod) -> None:
     policy = prod.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs
     assert policy["policy"] == ecr_lifecycle_policy()
     assert policy["repository"] == prod.outputs["repository_name"]
+
+
+def test_lifecycle_follows_the_registry_args() -> None:
+    args = dataclasses.replace(DEV, commit_images_kept=25, preview_expiry_days=7)
+    policy = run_component(lambda: Registry("registry", args)).one(
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"]
+    assert policy == ecr_lifecycle_policy(commit_images_kept=25, preview_expiry_days=7)
+    counts = {r["selection"].get("tagPrefixList", [None])[0]: r["selection"]["countNumber"]
+              for r in json.loads(policy)["rules"]}
+    assert (counts["git-"], counts["preview-"]) == (25, 7)
 
 
 def test_outputs(prod) -> None:
@@ -101,6 +124,8 @@ def test_children_parented_and_tagged(prod) -> None:
     ({"repository_name": "-shop"}, "repository_name"),
     ({"untagged_expiry_days": 0}, "untagged_expiry_days"),
     ({"release_images_kept": 0}, "release_images_kept"),
+    ({"commit_images_kept": 0}, "commit_images_kept"),
+    ({"preview_expiry_days": 0}, "preview_expiry_days"),
     ({"tags": {}}, "tags"),
 ])
 def test_invalid_args_name_the_field_and_create_nothing(change, field) -> None:

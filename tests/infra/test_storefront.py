@@ -14,6 +14,7 @@ from components.endpoints import DataEndpoints
 from components.irsa import OidcProvider
 from components.k8s import Resources
 from components.storefront import Storefront, StorefrontArgs, app_settings
+from components.storefront_network import origin_condition
 from components.storefront_pod import migration_job_name
 from stacks.mocks import ACCOUNT_ID, SECRET
 from stacks.policies import Context, check
@@ -35,7 +36,8 @@ IMAGE = f"{ACCOUNT_ID}.dkr.ecr.eu-west-1.amazonaws.com/shop-prod/storefront@sha2
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 OIDC_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER}"
 BUCKET_ARN = "arn:aws:s3:::shop-prod-assets"
-KNOWN_SECRETS = ("KNOWN-DB-PASSWORD", "KNOWN-REDIS-PASSWORD", "KNOWN-REPLICA-PASSWORD")
+KNOWN_SECRETS = ("KNOWN-DB-PASSWORD", "KNOWN-REDIS-PASSWORD", "KNOWN-REPLICA-PASSWORD",
+                 "known-origin-secret")
 WEB = {"app.kubernetes.io/name": "storefront", "app.kubernetes.io/component": "web"}
 CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c"
 ALB_SG = "sg-0cloudfront000000"
@@ -63,7 +65,8 @@ def storefront_args(**overrides) -> StorefrontArgs:
         vpc_cidr="10.20.0.0/16", load_balancer_cidrs=["10.20.0.0/22", "10.20.4.0/22"],
         public_base_url="https://shop.example.com", region="eu-west-1", tags=PROD_TAGS,
         asset_base_url="https://cdn.example.com", certificate_arn=CERT,
-        load_balancer_security_group_id=ALB_SG, min_replicas=3, max_replicas=12)
+        load_balancer_security_group_id=ALB_SG, min_replicas=3, max_replicas=12,
+        origin_verify_secret=pulumi.Output.secret("known-origin-secret"))
     return dataclasses.replace(args, **overrides)
 
 
@@ -259,7 +262,8 @@ def test_ingress_is_an_internet_facing_https_alb_behind_its_own_security_group(p
     ingress = prod.one("kubernetes:networking.k8s.io/v1:Ingress").inputs
     notes = ingress["metadata"]["annotations"]
     assert {key.removeprefix("alb.ingress.kubernetes.io/"): value for key, value in notes.items()
-            if not key.endswith(("tags", "attributes", "deny-metrics"))} == {
+            if not key.endswith(("tags", "attributes", "deny-metrics", "forbidden",
+                                 "conditions.storefront"))} == {
         "scheme": "internet-facing", "target-type": "ip", "healthcheck-path": "/readyz",
         "success-codes": "200", "listen-ports": '[{"HTTPS": 443}]',
         "certificate-arn": CERT, "ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
@@ -276,6 +280,32 @@ def test_ingress_is_an_internet_facing_https_alb_behind_its_own_security_group(p
         "fixedResponseConfig"]["statusCode"] == "404"
     assert root == {"path": "/", "pathType": "Prefix", "backend": {
         "service": {"name": "storefront", "port": {"name": "http"}}}}
+
+
+def test_alb_forwards_only_requests_carrying_cloudfronts_secret_header(prod):
+    ingress = prod.one("kubernetes:networking.k8s.io/v1:Ingress").inputs
+    notes = ingress["metadata"]["annotations"]
+    # Keyed by the backend service of the "/" rule, as the controller matches them.
+    root_service = ingress["spec"]["rules"][0]["http"]["paths"][1]["backend"]["service"]["name"]
+    assert notes[f"alb.ingress.kubernetes.io/conditions.{root_service}"] == SECRET
+    assert json.loads(origin_condition("s3cr3t")) == [{
+        "field": "http-header",
+        "httpHeaderConfig": {"httpHeaderName": "X-Origin-Verify", "values": ["s3cr3t"]}}]
+    # Everything no rule matches (a request without the header) gets the listener's 403.
+    assert ingress["spec"]["defaultBackend"] == {
+        "service": {"name": "forbidden", "port": {"name": "use-annotation"}}}
+    assert json.loads(notes["alb.ingress.kubernetes.io/actions.forbidden"]) == {
+        "type": "fixed-response", "fixedResponseConfig": {
+            "contentType": "text/plain", "statusCode": "403", "messageBody": "Forbidden"}}
+
+
+def test_without_an_origin_secret_the_alb_checks_no_header():
+    recorded = run_component(lambda: Storefront("storefront", storefront_args(
+        origin_verify_secret=None)))
+    ingress = recorded.one("kubernetes:networking.k8s.io/v1:Ingress").inputs
+    assert not [key for key in ingress["metadata"]["annotations"]
+                if "conditions." in key or key.endswith("forbidden")]
+    assert "defaultBackend" not in ingress["spec"]
 
 
 def test_ingress_without_certificate_serves_http_only():
@@ -309,8 +339,19 @@ def test_network_policies_are_exact(prod):
              "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]},
             {"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}],
              "ports": [{"port": 5432, "protocol": "TCP"}, {"port": 6379, "protocol": "TCP"}]},
-            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+            # HTTPS to the VPC's interface endpoints and S3's addresses (eu-west-1's S3
+            # prefix list, as the mocks answer it): never the internet at large.
+            {"to": [{"ipBlock": {"cidr": cidr}} for cidr in (
+                "10.20.0.0/16", "3.5.64.0/21", "52.218.0.0/17", "52.92.0.0/17")],
              "ports": [{"port": 443, "protocol": "TCP"}]}]}
+
+
+def test_without_aws_access_the_pods_get_no_https_egress():
+    recorded = run_component(lambda: Storefront("storefront", storefront_args(
+        oidc=None, assets_bucket_arn=None, assets_bucket_name=None)))
+    egress = next(r.inputs["spec"]["egress"] for r in recorded.of_type(POLICY)
+                  if r.inputs["metadata"]["name"] == "storefront-egress")
+    assert [rule["ports"][0]["port"] for rule in egress] == [53, 5432]
 
 
 def test_service_account_role_may_only_use_the_assets_bucket(prod):

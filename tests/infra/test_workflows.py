@@ -1,10 +1,15 @@
 """The CI/CD pipelines: every workflow is valid against GitHub's schema (check-jsonschema,
 offline), and says what the project relies on: tests before deploys, an approval before prod,
-least-privilege tokens, pinned actions, and the same stages on Jenkins."""
+least-privilege tokens, pinned actions, and the same stages on Jenkins. The shell the pipelines
+run before each `pulumi up|preview` (naming the image, configuring the policy pack) is run
+here too, against stand-ins for `pulumi` and the project's Python that record their calls."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +24,9 @@ CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 FILES = ("ci.yml", "preview.yml", "deploy.yml", "preview-env.yml")
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
 ALLOWED_SCOPES = {"contents", "pull-requests", "id-token"}
+SHA = "0123456789abcdef0123456789abcdef01234567"
+PACK_CONFIG = "${{ runner.temp }}/policy-pack-config.json"
+PROD_RUNNER = ["self-hosted", "shop-prod"]
 
 
 def validate(path: Path) -> subprocess.CompletedProcess[str]:
@@ -43,6 +51,36 @@ def runs(job: dict[str, Any]) -> str:
 
 def uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [step for step in steps(job) if step.get("uses", "").startswith(f"{action}@")]
+
+
+def pulumi_runs(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pulumi/actions steps that run a command (the others only install the CLI)."""
+    return [step for step in uses(job, "pulumi/actions") if "with" in step]
+
+
+def run_step(job: dict[str, Any], needle: str) -> tuple[int, str]:
+    """The position and script of the one `run` step containing `needle`."""
+    [found] = [(index, step["run"]) for index, step in enumerate(steps(job))
+               if needle in step.get("run", "")]
+    return found
+
+
+def record_calls(script: str, tmp_path: Path, interpreter: str = "bash", **env: str,
+                 ) -> list[str]:
+    """Runs `script` with stand-ins for `pulumi` and `.venv/bin/python` that log their
+    arguments (python also prints a URL, as `stacks preview up` does); returns the log."""
+    log = tmp_path / "calls.log"
+    log.unlink(missing_ok=True)
+    fake = f'#!/bin/sh\necho "$(basename "$0") $*" >> "{log}"\necho https://pr.example.com\n'
+    for path in (tmp_path / "bin" / "pulumi", tmp_path / ".venv" / "bin" / "python"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(fake)
+        path.chmod(0o755)
+    environment = {"PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}", "GITHUB_SHA": SHA,
+                   "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(tmp_path / "out"), **env}
+    subprocess.run([shutil.which(interpreter) or interpreter, "-e", "-c", script], cwd=tmp_path,
+                   env=environment, check=True, timeout=30, capture_output=True)
+    return log.read_text().splitlines()
 
 
 def test_the_workflow_set_is_complete():
@@ -113,11 +151,37 @@ def test_deploys_run_after_ci_dev_from_main_and_prod_from_tags_behind_approval()
         assert job["concurrency"] == {"group": f"deploy-{stack}", "cancel-in-progress": False}
         [aws] = uses(job, "aws-actions/configure-aws-credentials")
         assert aws["with"]["role-to-assume"] == "${{ secrets.AWS_DEPLOY_ROLE_ARN }}"
-        up = [step["with"] for step in uses(job, "pulumi/actions") if "with" in step]
+        up = [step["with"] for step in pulumi_runs(job)]
         assert up == [{**up[0], "command": "up", "stack-name": stack,
-                       "policyPacks": "platform/policy"}]
+                       "policyPacks": "platform/policy", "policyPackConfigs": PACK_CONFIG}]
         assert f"stacks ops sync-static --stack {stack}" in runs(job)
     assert "stacks ops snapshot --stack prod" in runs(prod)
+
+
+@pytest.mark.parametrize(("stack", "env", "version"), [
+    ("dev", {}, f"git-{SHA[:12]}"),
+    ("prod", {"GITHUB_REF_NAME": "v1.4.0"}, "v1.4.0"),
+])
+def test_each_deploy_names_its_image_and_configures_the_policy_pack_first(
+        tmp_path, stack, env, version):
+    job = workflow("deploy.yml")["jobs"][stack]
+    up = steps(job).index(pulumi_runs(job)[0])
+    named, naming = run_step(job, "shop:imageVersion")
+    configured, configuring = run_step(job, "pack_config.py")
+    assert named < up and configured < up
+    assert record_calls(naming, tmp_path, **env) == [
+        f"pulumi config set --stack {stack} shop:imageVersion {version}"]
+    assert record_calls(configuring, tmp_path) == [
+        f"python platform/policy/pack_config.py {stack}"]
+    assert (tmp_path / "policy-pack-config.json").read_text().strip() == "https://pr.example.com"
+
+
+def test_prod_deploys_from_inside_its_vpc_and_dev_from_githubs_runners():
+    jobs = workflow("deploy.yml")["jobs"]
+    assert jobs["prod"]["runs-on"] == PROD_RUNNER
+    assert jobs["dev"]["runs-on"] == "ubuntu-latest"
+    header = (WORKFLOWS / "deploy.yml").read_text().split("\nname:")[0]
+    assert "self-hosted" in header and "private" in header
 
 
 def test_pull_requests_get_the_offline_diff_and_a_credentialed_preview_only_with_secrets():
@@ -133,9 +197,26 @@ def test_pull_requests_get_the_offline_diff_and_a_credentialed_preview_only_with
     assert gate["ROLE_ARN"] == "${{ secrets.AWS_PREVIEW_ROLE_ARN }}"
     preview = jobs["pulumi-preview"]
     assert preview["if"] == "needs.credentials.outputs.available == 'true'"
-    [pulumi] = uses(preview, "pulumi/actions")
+    [pulumi] = pulumi_runs(preview)
     assert pulumi["with"]["command"] == "preview"
     assert pulumi["with"]["diff"] is True
+    assert pulumi["with"]["policyPackConfigs"] == PACK_CONFIG
+
+
+def test_pulumi_preview_runs_prod_inside_its_vpc_named_and_configured_as_a_deploy(tmp_path):
+    preview = workflow("preview.yml")["jobs"]["pulumi-preview"]
+    assert preview["runs-on"] == "${{ fromJSON(matrix.runner) }}"
+    runners = {entry["stack"]: json.loads(entry["runner"])
+               for entry in preview["strategy"]["matrix"]["include"]}
+    assert runners == {"dev": ["ubuntu-latest"], "prod": PROD_RUNNER}
+    up = steps(preview).index(pulumi_runs(preview)[0])
+    named, naming = run_step(preview, "shop:imageVersion")
+    configured, configuring = run_step(preview, "pack_config.py")
+    assert named < up and configured < up
+    assert record_calls(naming, tmp_path, STACK="prod") == [
+        f"pulumi config set --stack prod shop:imageVersion git-{SHA[:12]}"]
+    assert record_calls(configuring, tmp_path, STACK="prod") == [
+        "python platform/policy/pack_config.py prod"]
 
 
 def test_preview_environments_follow_the_pull_request():
@@ -151,13 +232,60 @@ def test_preview_environments_follow_the_pull_request():
         "with"]["message"]
 
 
+def test_preview_environments_run_pull_request_code_only_behind_the_preview_environment(
+        tmp_path):
+    document = workflow("preview-env.yml")
+    assert set(document["on"]) == {"pull_request"}
+    for job in document["jobs"].values():
+        assert job["environment"] == "preview"  # its reviewers approve each run
+        [aws] = uses(job, "aws-actions/configure-aws-credentials")
+        assert aws["with"]["role-to-assume"] == "${{ secrets.AWS_PREVIEW_DEPLOY_ROLE_ARN }}"
+    text = (WORKFLOWS / "preview-env.yml").read_text()
+    assert "AWS_DEPLOY_ROLE_ARN" not in text.replace("AWS_PREVIEW_DEPLOY_ROLE_ARN", "")
+    header = text.split("\nname:")[0]
+    assert "ECR" in header and "preview-*" in header and "nothing in prod" in header
+    _, script = run_step(document["jobs"]["up"], "stacks preview up")
+    assert record_calls(script, tmp_path, PR_NUMBER="7")[0] == (
+        f"python -m stacks preview up 7 --image-version git-{SHA[:12]}")
+    assert (tmp_path / "out").read_text() == "url=https://pr.example.com\n"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_no_workflow_hands_secrets_to_a_pull_requests_head(name):
+    document = workflow(name)
+    assert "pull_request_target" not in document["on"]
+    for job in document["jobs"].values():
+        for checkout in uses(job, "actions/checkout"):
+            assert "pull_request.head" not in str(checkout["with"].get("ref", ""))
+
+
 def test_jenkins_has_the_same_stages_and_gates_prod_on_an_approval():
     jenkinsfile = (ROOT / "Jenkinsfile").read_text()
     assert re.findall(r"stage\('([^']+)'\)", jenkinsfile) == [
-        "Lint", "Test", "Plan diff", "Pulumi preview", "Deploy dev", "Approve prod",
-        "Deploy prod"]
+        "Lint", "Test", "Plan diff", "Pulumi preview", "Pulumi preview dev",
+        "Pulumi preview prod", "Deploy dev", "Approve prod", "Deploy prod"]
     approve = jenkinsfile[jenkinsfile.index("stage('Approve prod')"):]
     assert "when { tag 'v*' }" in approve and "input message:" in approve
     assert "make test" in jenkinsfile
     assert "--base origin/${env.CHANGE_TARGET}" in jenkinsfile
-    assert jenkinsfile.count("--policy-pack platform/policy") == 4
+    # Every update and preview goes through pulumiRun; prod's run inside its VPC.
+    assert re.findall(r"pulumiRun\('([^']+)', '(\w+)'\)", jenkinsfile) == [
+        ("preview", "dev"), ("preview", "prod"), ("up --yes", "dev"), ("up --yes", "prod")]
+    for stage in ("Pulumi preview prod", "Deploy prod"):
+        body = jenkinsfile[jenkinsfile.index(f"stage('{stage}')"):]
+        assert re.search(r"agent \{[^\n]*label 'shop-prod'", body.split("steps")[0])
+
+
+@pytest.mark.parametrize(("tag", "version"), [("", f"git-{SHA[:12]}"), ("v1.4.0", "v1.4.0")])
+def test_jenkins_names_the_image_and_configures_the_policy_pack(tmp_path, tag, version):
+    jenkinsfile = (ROOT / "Jenkinsfile").read_text()
+    body = re.search(r'def pulumiRun\(String command, String stack\) \{\n\s+withPulumi """'
+                     r'(.*?)"""', jenkinsfile, re.DOTALL).group(1)
+    # As Groovy renders the GString for pulumiRun('up --yes', 'prod'); sh is POSIX here.
+    script = (body.replace("${stack}", "prod").replace("${command}", "up --yes")
+              .replace("\\$", "$"))
+    assert record_calls(script, tmp_path, interpreter="dash", GIT_COMMIT=SHA, TAG_NAME=tag) == [
+        f"pulumi config set --stack prod shop:imageVersion {version}",
+        "python platform/policy/pack_config.py prod",
+        "pulumi up --yes --stack prod --diff --policy-pack platform/policy "
+        "--policy-pack-config policy-pack-config.json"]
