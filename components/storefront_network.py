@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 
 from components import k8s as kube
 from components.endpoints import POSTGRES_PORT, REDIS_PORT
-from components.storefront_pod import APP, HTTP_PORT, PORT_NAME, WEB_SELECTOR
+from components.storefront_pod import APP, HTTP_PORT, PORT_NAME, READINESS_PATH, WEB_SELECTOR
 
 HTTPS_PORT = 443
 PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
@@ -34,12 +34,12 @@ def ingress_annotations(
     certificate_arn: pulumi.Input[str] | None, tags: Mapping[str, str],
     security_group_id: pulumi.Input[str] | None = None,
 ) -> dict[str, pulumi.Input[str]]:
-    """An internet-facing ALB sending to pod IPs, health-checked on /readyz; with a
+    """An internet-facing ALB sending to pod IPs, health-checked on readiness; with a
     certificate, on HTTPS only; with a security group, reachable only as that group admits."""
     annotations: dict[str, pulumi.Input[str]] = {
         "alb.ingress.kubernetes.io/scheme": "internet-facing",
         "alb.ingress.kubernetes.io/target-type": "ip",
-        "alb.ingress.kubernetes.io/healthcheck-path": "/readyz",
+        "alb.ingress.kubernetes.io/healthcheck-path": READINESS_PATH,
         "alb.ingress.kubernetes.io/success-codes": "200",
         "alb.ingress.kubernetes.io/load-balancer-attributes":
             "routing.http.drop_invalid_header_fields.enabled=true,idle_timeout.timeout_seconds=60",

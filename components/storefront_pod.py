@@ -17,6 +17,9 @@ APP = "storefront"
 CONTAINER = "storefront"
 HTTP_PORT = 8000
 PORT_NAME = "http"
+# Redis is optional for readiness: the app degrades without it (app/health.py), so a Redis
+# outage must not take every pod out of the Service and the ALB.
+READINESS_PATH = "/readyz?optional=redis"
 TMP_VOLUME = "tmp"
 METRICS_VOLUME = "prometheus-multiproc"
 METRICS_DIR = "/var/run/prometheus"
@@ -79,7 +82,7 @@ def web_pod_template(
         # database (a database outage must not restart healthy pods), readiness does.
         startup_probe=kube.http_probe("/healthz", PORT_NAME, period=5, failures=24),
         liveness_probe=kube.http_probe("/healthz", PORT_NAME, period=10, failures=3),
-        readiness_probe=kube.http_probe("/readyz", PORT_NAME, period=5, failures=3, timeout=3),
+        readiness_probe=kube.http_probe(READINESS_PATH, PORT_NAME, period=5, failures=3, timeout=3),
         lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=k8s.core.v1.LifecycleHandlerArgs(
             sleep=k8s.core.v1.SleepActionArgs(seconds=DEREGISTRATION_GRACE_SECONDS))),
     )

@@ -89,6 +89,7 @@ def build_platform(settings: Settings) -> Platform:
         multi_az=settings.database.multi_az,
         replica_count=settings.database.replica_count,
         deletion_protection=settings.deletion_protection,
+        log_retention_days=settings.log_retention_days,
     ))
     cache = Cache("cache", CacheArgs(
         vpc_id=network.vpc_id,
@@ -259,6 +260,7 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
         namespace=STOREFRONT_NAMESPACE,
         certificate_arn=platform.origin.certificate_arn,
         load_balancer_security_group_id=platform.origin.security_group_id,
+        origin_verify_secret=platform.cdn.origin_verify_secret,
         min_replicas=settings.storefront.min_replicas,
         max_replicas=settings.storefront.max_replicas,
     ), opts=pulumi.ResourceOptions(providers=[cluster.provider],

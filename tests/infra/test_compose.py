@@ -123,3 +123,20 @@ def test_every_resource_hangs_off_the_stack_or_a_component(dev_plan: Recorded) -
     assert {r.name for r in dev_plan if r.parent == stack} >= {
         "network", "cluster", "database", "cache", "registry", "edge", "cdn", "dns"}
 
+
+
+def test_the_alb_only_answers_requests_carrying_cloudfronts_origin_secret(
+        prod_plan: Recorded) -> None:
+    ingress = prod_plan.one("kubernetes:networking.k8s.io/v1:Ingress", name="storefront-ingress")
+    annotations = ingress.inputs["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/conditions.storefront"] == SECRET
+    assert ingress.inputs["spec"]["defaultBackend"]["service"]["name"] == "forbidden"
+
+
+def test_database_log_groups_keep_the_stacks_retention(
+        dev_plan: Recorded, dev_settings: Settings) -> None:
+    # dev keeps 14 days, not the component's default of 90: the setting must reach RDS.
+    groups = [g for g in dev_plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+              if "/aws/rds/" in str(g.inputs.get("name", ""))]
+    assert groups
+    assert {g.inputs["retentionInDays"] for g in groups} == {dev_settings.log_retention_days} == {14}

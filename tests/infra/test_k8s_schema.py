@@ -50,8 +50,13 @@ def api_group(resource: RecordedResource) -> str:
 
 def manifest(resource: RecordedResource) -> dict[str, Any]:
     """The object as the API server would receive it. A Secret's data is masked in the
-    recording (it is a Pulumi secret), so it is checked as an empty map."""
-    document = dict(resource.inputs)
+    recording (it is a Pulumi secret), so it is checked as an empty map; a secret annotation
+    (the Ingress's origin-verify condition) is still a string, so a stand-in string."""
+    document = json.loads(json.dumps(resource.inputs))
+    annotations = document.get("metadata", {}).get("annotations", {})
+    for key, value in annotations.items():
+        if value == SECRET:
+            annotations[key] = "masked-secret"
     if document.get("kind") == "Secret":
         for field in ("stringData", "data"):
             if document.get(field) == SECRET:
