@@ -14,8 +14,17 @@ from stacks import diff_command, ops, plan, preview_command
 COMMANDS = (plan, diff_command, preview_command, ops)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1: argparse's default 2 would read as "changes" to a script
+    calling `diff` (0 none, 2 changes, 1 error)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m stacks", description=__doc__.splitlines()[0])
+    root = _Parser(prog="python -m stacks", description=__doc__.splitlines()[0])
     subparsers = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(subparsers)

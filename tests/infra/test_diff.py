@@ -364,3 +364,10 @@ def test_a_commit_is_planned_with_its_own_code_only(tmp_path: Path):
     result = stacks_cli(repo, "diff", "--base", "HEAD", "preview-42")
     assert result.returncode == 1
     assert "diff: planning preview-42 at HEAD failed: ImportError" in result.stderr
+
+
+def test_a_usage_error_exits_1_never_2_which_means_changes(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["diff", "--no-such-flag", "a.json", "b.json"])
+    assert exited.value.code == 1
+    assert "unrecognized arguments: --no-such-flag" in capsys.readouterr().err
