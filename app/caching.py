@@ -58,9 +58,11 @@ def init_caching(app: Flask) -> None:
 # --- data ------------------------------------------------------------------------------
 
 def cached(kind: str, ident: str, versions: Sequence[str], load: Callable[[], T],
-           encode: Callable[[T], Any], decode: Callable[[Any], T]) -> T:
+           encode: Callable[[T], Any], decode: Callable[[Any], T],
+           keep: Callable[[T], bool] = lambda value: True) -> T:
     """``load()``, through the cache entry ``kind``/``ident`` that depends on ``versions``.
-    ``encode`` makes the value JSON-ready, ``decode`` rebuilds it."""
+    ``encode`` makes the value JSON-ready, ``decode`` rebuilds it; a value ``keep`` refuses
+    is answered but not stored."""
     breaker: _Breaker = current_app.extensions["cache_breaker"]
     if breaker.is_open():
         return load()
@@ -78,7 +80,7 @@ def cached(kind: str, ident: str, versions: Sequence[str], load: Callable[[], T]
             # Written by another release (a column added or removed): refill it.
             log.info("cache entry %s is in an older format; refilling it", key)
     value = load()
-    if storable:
+    if storable and keep(value):
         try:
             get_redis().set(key, json.dumps(encode(value), separators=(",", ":")),
                             ex=current_app.config["CACHE_TTL_SECONDS"])
@@ -157,15 +159,19 @@ class _Breaker:
 
 # --- HTTP ------------------------------------------------------------------------------
 
+def is_anonymous_read() -> bool:
+    """A GET or HEAD without credentials: the answer is the same for every such request."""
+    return request.method in ("GET", "HEAD") and not _has_credentials()
+
+
 def _has_credentials() -> bool:
     return "Authorization" in request.headers or (
         current_app.config["SESSION_COOKIE_NAME"] in request.cookies)
 
 
 def _shareable(response: Response) -> bool:
-    return (request.method in ("GET", "HEAD") and request.endpoint in PUBLIC_ENDPOINTS
-            and response.status_code == 200 and not _has_credentials()
-            and "Set-Cookie" not in response.headers)
+    return (request.endpoint in PUBLIC_ENDPOINTS and response.status_code == 200
+            and is_anonymous_read() and "Set-Cookie" not in response.headers)
 
 
 def _http_caching(response: Response) -> Response:
@@ -180,8 +186,7 @@ def _http_caching(response: Response) -> Response:
         response.vary.update(CREDENTIAL_HEADERS)
         response.add_etag()
         return response.make_conditional(request)
-    if "Cache-Control" in response.headers and request.method in ("GET", "HEAD") \
-            and not _has_credentials():
+    if "Cache-Control" in response.headers and is_anonymous_read():
         return response  # a view's own policy for an anonymous read (no-cache + ETag)
     response.headers["Cache-Control"] = "private, no-store"
     if _has_credentials() or request.endpoint in PUBLIC_ENDPOINTS:

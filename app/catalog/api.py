@@ -2,7 +2,8 @@
 
 Deactivation is ``DELETE`` on both categories and products: rows stay (orders reference
 them) and disappear for shoppers; ``PATCH {"is_active": true}`` brings them back.
-The GETs read from the replica when one is configured (app/db_routing.py).
+The GETs read from the replica when one is configured (app/db_routing.py); an anonymous
+GET's answer is kept whole in the cache (``app.catalog.cache.response``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from flask_smorest import Blueprint
 from app import media
 from app.api import accepts_uploads
 from app.auth.guards import admin_required, current_user, optional_user
-from app.catalog import service
+from app.catalog import cache, service
 from app.catalog.schemas import (
     CategoryCreateSchema,
     CategoryListArgsSchema,
@@ -66,6 +67,7 @@ def _viewer_is_admin() -> bool:
 # --- categories ------------------------------------------------------------------------
 
 @categories_blp.route("", methods=["GET"])
+@cache.response("api-categories", CategoryListSchema, cache.category_versions)
 @reads_from_replica
 @categories_blp.arguments(CategoryListArgsSchema, location="query")
 @categories_blp.response(200, CategoryListSchema)
@@ -85,6 +87,7 @@ def create_category(data):
 
 
 @categories_blp.route("/<int:category_id>", methods=["GET"])
+@cache.response("api-category", CategorySchema, cache.category_versions)
 @reads_from_replica
 @categories_blp.response(200, CategorySchema)
 @categories_blp.alt_response(404, response="NOT_FOUND")
@@ -94,6 +97,7 @@ def get_category(category_id: int):
 
 
 @categories_blp.route("/slug/<slug>", methods=["GET"])
+@cache.response("api-category", CategorySchema, cache.category_versions)
 @reads_from_replica
 @categories_blp.response(200, CategorySchema)
 @categories_blp.alt_response(404, response="NOT_FOUND")
@@ -133,6 +137,7 @@ def _filters(args: dict) -> service.ProductFilters:
 
 
 @products_blp.route("", methods=["GET"])
+@cache.response("api-products", ProductPageSchema, cache.listing_versions)
 @reads_from_replica
 @products_blp.arguments(ProductListArgsSchema, location="query")
 @products_blp.response(200, ProductPageSchema)
@@ -153,6 +158,7 @@ def create_product(data):
 
 
 @products_blp.route("/<int:product_id>", methods=["GET"])
+@cache.response("api-product", ProductSchema, cache.product_versions)
 @reads_from_replica
 @products_blp.response(200, ProductSchema)
 @products_blp.alt_response(404, response="NOT_FOUND")
@@ -162,6 +168,7 @@ def get_product(product_id: int):
 
 
 @products_blp.route("/sku/<sku>", methods=["GET"])
+@cache.response("api-product", ProductSchema, cache.listing_versions)
 @reads_from_replica
 @products_blp.response(200, ProductSchema)
 @products_blp.alt_response(404, response="NOT_FOUND")
@@ -245,6 +252,7 @@ def attach_image(data, product_id: int):
 # --- search ----------------------------------------------------------------------------
 
 @search_blp.route("", methods=["GET"])
+@cache.response("api-search", ProductPageSchema, cache.listing_versions)
 @reads_from_replica
 @search_blp.arguments(SearchArgsSchema, location="query")
 @search_blp.response(200, ProductPageSchema)

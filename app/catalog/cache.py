@@ -1,5 +1,9 @@
 """What the catalog keeps in the cache (``app.caching``), and when it goes stale.
 
+Anonymous API reads (``response``) keep their final JSON body: a hit is answered without
+the ORM, marshmallow or the database. Everything else that reads the catalog (the pages, a
+signed-in or admin's API read, a response-cache miss) goes through the cached rows below.
+
 Cached rows come back as *detached* ``Category``/``Product`` instances with every column
 and a product's category loaded: the API schemas and the templates read them like any
 other, and no session ever writes them back. Writes therefore load rows from the session,
@@ -17,20 +21,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, wraps
 from itertools import chain
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import has_app_context
+from flask import Response, current_app, has_app_context, request
+from marshmallow import Schema, fields
 from sqlalchemy import event
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.caching import cached, invalidate
+from app.caching import cached, invalidate, is_anonymous_read
 from app.extensions import db
 from app.models import Category, Product
 from app.pagination import Page
@@ -46,7 +51,67 @@ def product_version(product_id: int) -> str:
     return f"product:{product_id}"
 
 
-# --- cached reads: what each depends on ------------------------------------------------
+# --- whole responses -------------------------------------------------------------------
+
+View = Callable[..., Any]
+
+
+def response(kind: str, schema: type[Schema],
+             depends_on: Callable[..., Sequence[str]]) -> Callable[[View], View]:
+    """Keep the 200 body of an anonymous GET of the view, keyed by its path and query
+    (in any order) and by the shape of ``schema`` (another release's body is never served).
+    ``depends_on(**view_args)`` names the versions the answer depends on. Put it right
+    under the route decorator: a hit skips argument parsing, the view and serialisation."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not is_anonymous_read():
+                return view(*args, **kwargs)
+            ident = f"{_shape_digest(schema)}:{_request_digest()}"
+            return cached(kind, ident, depends_on(**kwargs), lambda: view(*args, **kwargs),
+                          _body, _json_response, keep=lambda answer: answer.status_code == 200)
+
+        return wrapper
+
+    return decorate
+
+
+def _request_digest() -> str:
+    query = sorted(request.args.items(multi=True))
+    return _digest([request.path, query])
+
+
+def _body(answer: Response) -> str:
+    return answer.get_data(as_text=True)
+
+
+def _json_response(body: str) -> Response:
+    return current_app.response_class(body, mimetype="application/json")
+
+
+@cache
+def _shape_digest(schema: type[Schema]) -> str:
+    return _digest(_shape(schema()))[:12]
+
+
+def _shape(schema: Schema) -> dict[str, Any]:
+    return {name: _field_shape(field) for name, field in sorted(schema.fields.items())}
+
+
+def _field_shape(field: fields.Field) -> Any:
+    if isinstance(field, fields.Nested):
+        return _shape(field.schema)
+    if isinstance(field, fields.List):
+        return [_field_shape(field.inner)]
+    return [type(field).__name__, field.data_key]
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, default=str).encode()).hexdigest()[:32]
+
+
+# --- cached rows: what each depends on -------------------------------------------------
 
 def categories(variant: str, load: Callable[[], list[Category]]) -> list[Category]:
     return cached("categories", variant, (CATEGORIES,), load,
@@ -59,7 +124,7 @@ def category(ident: str, load: Callable[[], Category | None]) -> Category | None
 
 
 def product(product_id: int, load: Callable[[], Product | None]) -> Product | None:
-    return cached("product", str(product_id), (CATEGORIES, product_version(product_id)), load,
+    return cached("product", str(product_id), product_versions(product_id), load,
                   *optional(dump_product, load_product))
 
 
@@ -72,6 +137,19 @@ def product_page(query: dict, load: Callable[[], Page]) -> Page:
     """One page of a product listing or search; ``query`` is everything that selects it."""
     digest = hashlib.sha256(json.dumps(query, sort_keys=True, default=str).encode()).hexdigest()
     return cached("products", digest[:32], (CATEGORIES, PRODUCTS), load, _dump_page, _load_page)
+
+
+def product_versions(product_id: int) -> tuple[str, ...]:
+    return (CATEGORIES, product_version(product_id))
+
+
+def listing_versions(**view_args: Any) -> tuple[str, ...]:
+    """Lists, searches and look-ups by anything but the id."""
+    return (CATEGORIES, PRODUCTS)
+
+
+def category_versions(**view_args: Any) -> tuple[str, ...]:
+    return (CATEGORIES,)
 
 
 def _dump_page(page: Page) -> dict:

@@ -182,12 +182,26 @@ def _place_order(user: User, key: str, fingerprint: str, address: dict, card: Ca
                          for row in cart_rows])
     for row in cart_rows:
         products[row.product_id].stock -= row.quantity
-        db.session.delete(row)
+    # One statement for the locked rows (the ORM would send one each); a row added since
+    # the lock is not in this order, so it stays in the cart.
+    db.session.execute(sa.delete(CartItem).where(CartItem.id.in_([row.id for row in cart_rows])))
     db.session.add(order)
     db.session.flush()
     key_row.order_id = order.id
-    db.session.commit()
+    _commit_keeping_state()
     return order
+
+
+def _commit_keeping_state() -> None:
+    """Commit without expiring what the session holds: the order, its items and the user
+    were just written or read under lock, so the confirmation and the response read them
+    as they are instead of loading them all again."""
+    session = db.session()
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
 
 
 def _claim_key(user_id: int, key: str, fingerprint: str) -> IdempotencyKey:

@@ -290,3 +290,24 @@ def test_card_numbers_are_never_stored(checkout, customer):
         "SELECT o.*, k.* FROM orders o CROSS JOIN idempotency_keys k")).all())
     assert "4242424242424242" not in dump and "4242 4242" not in dump
     assert str(NEXT_YEAR) not in dump
+
+
+def test_checkout_reads_nothing_again_after_its_commit(app, checkout, customer):
+    for product in (make_product(price="2.00", stock=5), make_product(price="3.00", stock=5)):
+        put_in_cart(customer.id, product, 1)
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        sent.append(statement.split(None, 1)[0].upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = checkout()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+    assert response.status_code == 201 and len(response.json["items"]) == 2
+    assert app.extensions["mail_outbox"][-1].subject == f"Your order #{response.json['id']}"
+    # The last writes are the key's order id; the response and the mail read what they hold.
+    assert sent[-1] == "UPDATE" and sent.count("DELETE") == 1
+    assert _cart_of(customer.id) == {}
