@@ -59,6 +59,8 @@ def settings_from_env(env: os._Environ | dict, instance_path: str) -> dict:
         "MEDIA_BUCKET": env.get("MEDIA_BUCKET") or None,
         "MEDIA_BASE_URL": env.get("MEDIA_BASE_URL") or None,
         "MEDIA_MAX_BYTES": int(env.get("MEDIA_MAX_BYTES", 5 * 1024 * 1024)),
+        # Flask's own name: Werkzeug answers 413 before reading a larger body.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_REQUEST_BYTES", 1024 * 1024)),
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(Path(instance_path) / "media"),
         "MAIL_BACKEND": env.get("MAIL_BACKEND", "console" if app_env == "development" else "smtp"),
         "MAIL_FROM": env.get("MAIL_FROM", "Shop <no-reply@shop.local>"),

@@ -5,7 +5,8 @@
   such as password-reset links and logs are read by more people than mailboxes are.
 - ``outbox``: tests; every mail is appended to ``app.extensions["mail_outbox"]``.
 
-Everything else calls ``send_mail(to, subject, body)``.
+Everything else calls ``send_mail(to, subject, body)``, or ``send_mail_later(...)`` when
+the caller's answer must not wait for (or be timed by) the mail server.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -23,6 +25,8 @@ from app.config import MAIL_BACKENDS
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT_SECONDS = 10
+MAIL_THREADS = 2
+_EXECUTOR = "mail_executor"
 
 
 class MailError(Exception):
@@ -49,6 +53,8 @@ def init_mail(app: Flask) -> None:
         raise ValueError(f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, not {backend!r}")
     if backend == "outbox":
         app.extensions["mail_outbox"] = []
+    else:  # starts no thread until the first mail, so a pre-forking server can share it
+        app.extensions[_EXECUTOR] = ThreadPoolExecutor(MAIL_THREADS, thread_name_prefix="mail")
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -62,6 +68,25 @@ def send_mail(to: str, subject: str, body: str) -> None:
         log.info("mail to %s: %s", mail.to, mail.subject)
     else:
         _send_smtp(mail, config)
+
+
+def send_mail_later(to: str, subject: str, body: str) -> None:
+    """Hand the mail to a background thread and return at once; failures are logged. The
+    outbox backend sends right away, so tests read their outbox without waiting."""
+    app = current_app._get_current_object()
+    Mail(sender=app.config["MAIL_FROM"], to=to, subject=subject, body=body)  # checks headers now
+    if app.config["MAIL_BACKEND"] == "outbox":
+        send_mail(to, subject, body)
+    else:
+        app.extensions[_EXECUTOR].submit(_send_in_background, app, to, subject, body)
+
+
+def _send_in_background(app: Flask, to: str, subject: str, body: str) -> None:
+    with app.app_context():
+        try:
+            send_mail(to, subject, body)
+        except Exception:  # nobody waits for this thread: the log is the only report
+            log.exception("mail %r was not sent", subject)
 
 
 def _message(mail: Mail) -> EmailMessage:

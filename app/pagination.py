@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,10 +12,12 @@ from marshmallow import Schema, fields, validate
 from app.extensions import db
 
 MAX_PER_PAGE = 100
+# Far past any real listing, and keeps (page - 1) * per_page well inside a bigint OFFSET.
+MAX_PAGE = 10_000
 
 
 class PageArgsSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
@@ -23,6 +26,16 @@ class PageMetaSchema(Schema):
     per_page = fields.Integer()
     total = fields.Integer()
     pages = fields.Integer()
+
+
+def page_number(args: Mapping[str, str]) -> int:
+    """The ``page`` query argument of a server-rendered list, clamped into range: a page
+    link someone edited gets the nearest page, not an error."""
+    try:
+        page = int(args.get("page", 1))
+    except ValueError:
+        page = 1
+    return min(max(1, page), MAX_PAGE)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from flask import Flask, current_app, request, session
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from limits import parse_many
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api import API_PREFIX
 from app.auth.service import normalize_email
@@ -78,7 +79,10 @@ def _page_session_user_id() -> str | None:
 def submitted_email() -> str:
     """The e-mail a sign-in or reset form names (JSON body or form field ``email``),
     hashed so that Redis key names carry no addresses; its address when it names none."""
-    body = request.get_json(silent=True) if request.is_json else request.form
+    try:
+        body = request.get_json(silent=True) if request.is_json else request.form
+    except RequestEntityTooLarge:  # over MAX_REQUEST_BYTES: unread; the view answers 413
+        body = None
     email = body.get("email") if isinstance(body, Mapping) else None
     if not isinstance(email, str) or not email.strip():
         return f"ip:{client_address()}"

@@ -106,7 +106,10 @@ def _rotatable(row: RefreshToken | None, claims: dict) -> User:
     """The user whose token ``row`` may be rotated now, or ``Unauthorized``."""
     if row is None or str(row.user_id) != claims["sub"]:
         raise Unauthorized("invalid token", code="invalid_token")
-    if row.revoked_at is not None:
+    if row.revoked_at is not None or _family_revoked(row.family_id):
+        # A token minted while its family was being revoked escaped that UPDATE; it dies
+        # with its family now (the caller commits).
+        revoke_family(row.family_id)
         raise Unauthorized("session has been signed out", code="token_revoked")
     if row.rotated_at is not None:
         revoke_family(row.family_id)
@@ -115,6 +118,11 @@ def _rotatable(row: RefreshToken | None, claims: dict) -> User:
     if user is None or not user.is_active:
         raise Unauthorized("account is not active", code="inactive_account")
     return user
+
+
+def _family_revoked(family_id: str) -> bool:
+    return db.session.scalar(sa.select(sa.exists().where(
+        RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_not(None))))
 
 
 def logout(refresh_token: str) -> None:

@@ -147,7 +147,9 @@ def _merge_lines(user_cart: UserCart, lines: dict[int, int], result: dict) -> No
         if merged < requested:
             result["clamped"].append(
                 {"product_id": product_id, "requested": requested, "available": merged})
-        if merged > held:
+        # Also when stock fell below what the account already held: the line drops to the
+        # cap. A sold-out line stays as it was, for the cart to show as unavailable.
+        if merged and merged != held:
             user_cart.merge(product_id, quantity, cap)
             line_count += 0 if held else 1
             result["merged"].append({"product_id": product_id, "quantity": merged})

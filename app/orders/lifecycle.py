@@ -8,6 +8,9 @@ adjustment after someone has inspected the return.
 
 from __future__ import annotations
 
+import logging
+from decimal import Decimal
+
 import sqlalchemy as sa
 
 from app.catalog.cache import note_product_writes
@@ -16,6 +19,8 @@ from app.extensions import db
 from app.models import ORDER_STATUSES, Order, Product, User
 from app.orders.service import get_order
 from app.payments import PaymentProvider, payment_provider
+
+log = logging.getLogger(__name__)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"paid", "cancelled"}),
@@ -64,12 +69,12 @@ def _move(order: Order, status: str, provider: PaymentProvider | None) -> Order:
         db.session.rollback()
         raise Conflict(f"an order cannot go from {current} to {status}",
                        {"from": current, "to": status}, code="invalid_transition")
+    refunding = status in _MONEY_BACK and order.payment_status == "approved"
+    reference, amount = order.payment_reference or "", order.total_amount
     try:
         if status in _MONEY_BACK and current in _RESTOCKING_FROM:
             _return_stock(order)
-        if status in _MONEY_BACK and order.payment_status == "approved":
-            (provider or payment_provider()).refund(order.payment_reference or "",
-                                                    order.total_amount)
+        if refunding:
             order.payment_status = "refunded"
         if status == "paid":
             order.payment_status = "approved"
@@ -78,7 +83,18 @@ def _move(order: Order, status: str, provider: PaymentProvider | None) -> Order:
     except Exception:
         db.session.rollback()
         raise
+    if refunding:  # only once the move is saved: a failed commit must not give money back
+        _refund(provider or payment_provider(), order.id, reference, amount)
     return get_order(order.id, order.user)
+
+
+def _refund(provider: PaymentProvider, order_id: int, reference: str, amount: Decimal) -> None:
+    try:
+        provider.refund(reference, amount)
+    except Exception:
+        # The order is already cancelled; the money has to be returned by hand.
+        log.exception("refund of charge %s for order %s failed", reference, order_id)
+        raise
 
 
 def _return_stock(order: Order) -> None:

@@ -5,7 +5,9 @@ concurrent duplicate blocks on its unique index until the first attempt commits 
 returns the first order) or rolls back (and then runs itself). The cart rows and then the
 products are locked ``FOR UPDATE`` - products in id order, so two checkouts can never wait
 on each other in a cycle - and prices and stock are re-read under those locks. The card is
-charged before commit; a decline rolls everything back.
+charged before commit; a decline rolls everything back, and a failure after an approved
+charge refunds it before the error goes on. The charge's reference is derived from the user
+and the key, so a retry after a crash asks the provider for the same charge, not a second.
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ from app.metrics import record_checkout_failure, record_order
 from app.models import CartItem, IdempotencyKey, Order, OrderItem, Product, User
 from app.orders.address import address_errors, normalize_address
 from app.pagination import Page, paginate
-from app.payments import CardDetails, PaymentProvider, card_errors, payment_provider
+from app.payments import (
+    CardDetails,
+    PaymentProvider,
+    PaymentResult,
+    card_errors,
+    payment_provider,
+)
 
 log = logging.getLogger(__name__)
 
@@ -171,10 +179,41 @@ def _place_order(user: User, key: str, fingerprint: str, address: dict, card: Ca
     _check_stock(cart_rows, products)
     total = sum((products[row.product_id].price * row.quantity for row in cart_rows),
                 Decimal("0.00"))
-    payment = provider.charge(total, card, reference=f"checkout-{key_row.id}")
+    payment = provider.charge(total, card, reference=charge_reference(user.id, key))
     if not payment.approved:
         raise PaymentDeclined(payment.message or "the payment was declined",
                               {"reason": payment.decline_code})
+    try:
+        return _record_paid_order(user, key_row, address, card, payment, cart_rows, products,
+                                  total)
+    except BaseException:
+        _refund_unrecorded(provider, payment, total)
+        raise
+
+
+def charge_reference(user_id: int, key: str) -> str:
+    """The same for every attempt with one key, so the provider can deduplicate them;
+    hashed, because the key is the client's and has no business at the provider."""
+    digest = hashlib.sha256(f"{user_id}:{key}".encode()).hexdigest()[:32]
+    return f"checkout-{digest}"
+
+
+def _refund_unrecorded(provider: PaymentProvider, payment: PaymentResult,
+                       total: Decimal) -> None:
+    """Give back a charge no order records (the transaction failed after it). A failed
+    refund is logged with its reference for a person to settle; the original error wins."""
+    db.session.rollback()
+    try:
+        provider.refund(payment.reference or "", total)
+    except Exception:
+        log.exception("charge %s has no order and could not be refunded", payment.reference)
+    else:
+        log.warning("charge %s was refunded: its order could not be saved", payment.reference)
+
+
+def _record_paid_order(user: User, key_row: IdempotencyKey, address: dict,
+                       card: CardDetails, payment: PaymentResult, cart_rows: list[CartItem],
+                       products: dict[int, Product], total: Decimal) -> Order:
     order = Order(user_id=user.id, total_amount=total, status="paid",
                   shipping_address=address, payment_method=f"card ending {card.last4}",
                   payment_status="approved", payment_reference=payment.reference,

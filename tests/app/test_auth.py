@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
+from app.auth import service as auth_service
 from app.extensions import db
 from app.models import RefreshToken, User
 from app.passwords import verify_password
@@ -230,3 +231,22 @@ def test_login_merges_a_real_guest_cart_into_the_account(client, customer, login
         product.id]
     assert [(item.product_id, item.quantity) for item in db.session.scalars(
         sa.select(CartItem).where(CartItem.user_id == customer.id))] == [(product.id, 2)]
+
+
+def test_a_token_minted_while_its_family_was_revoked_dies_with_it(client, customer, login):
+    first = login(customer.email).json
+    [row] = rows_of(customer.id)
+    auth_service.revoke_family(row.family_id)
+    db.session.commit()
+    # A refresh that committed just after the revocation's UPDATE: its new token is active.
+    escaped = auth_service._issue(db.session.get(User, customer.id), family_id=row.family_id)
+    db.session.commit()
+
+    refused = refresh(client, escaped.refresh_token)
+
+    assert refused.status_code == 401
+    assert refused.json["error"]["code"] == "token_revoked"
+    assert all(token.revoked_at is not None and token.rotated_at is None
+               for token in rows_of(customer.id))
+    assert refresh(client, escaped.refresh_token).status_code == 401
+    assert refresh(client, first["refresh_token"]).status_code == 401

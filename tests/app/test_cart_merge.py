@@ -60,6 +60,21 @@ def test_a_merge_beyond_stock_is_clamped_and_reported_not_refused(client, custom
     assert _durable(customer.id) == {scarce.id: 4}
 
 
+def test_a_held_line_over_the_stock_is_lowered_to_what_the_merge_reports(client, customer,
+                                                                         login):
+    scarce = make_product(stock=10)
+    put_in_cart(customer.id, scarce, 8)
+    token = _guest_cart(client, {scarce: 1})
+    scarce.stock = 5  # sold elsewhere since the account put 8 in its cart
+    db.session.commit()
+
+    merge = login(customer.email, headers={"X-Cart-Token": token}).get_json()["cart_merge"]
+
+    assert merge["clamped"] == [{"product_id": scarce.id, "requested": 9, "available": 5}]
+    assert merge["merged"] == [{"product_id": scarce.id, "quantity": 5}]
+    assert _durable(customer.id) == {scarce.id: 5}
+
+
 def test_a_merge_skips_withdrawn_products_and_sold_out_lines(client, customer, login):
     withdrawn, sold_out = make_product(stock=5), make_product(stock=5)
     token = _guest_cart(client, {withdrawn: 1, sold_out: 2})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -80,6 +82,46 @@ def test_a_failing_mail_server_does_not_change_the_answer(make_app, client, cust
 
     assert known.status_code == 202
     assert known.get_data() == ask_for_reset(client, "nobody@example.com").get_data()
+
+
+class BlockingSMTP:
+    """An SMTP server that holds every connection until the test lets it go."""
+
+    def __init__(self, release: threading.Event, delivered: list):
+        self.release, self.delivered = release, delivered
+
+    def __call__(self, *args, **kwargs):
+        if not self.release.wait(timeout=10):  # a safety net, so a regression cannot hang
+            raise OSError("the test never released the SMTP server")
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def send_message(self, message):
+        self.delivered.append(message["To"])
+
+
+def test_the_answer_never_waits_for_the_mail_server(make_app, customer):
+    app = make_app(MAIL_BACKEND="smtp", SMTP_HOST="mail.test", SMTP_STARTTLS=False)
+    client = app.test_client()
+    release, delivered = threading.Event(), []
+    executor = app.extensions["mail_executor"]
+
+    with mock.patch("app.mail.smtplib.SMTP", BlockingSMTP(release, delivered)):
+        known = ask_for_reset(client, customer.email)
+        unknown = ask_for_reset(client, "nobody@example.com")
+        # Had either answer waited for the server, its connection would have given up
+        # before this line, and nothing would be delivered below.
+        release.set()
+        executor.shutdown(wait=True)
+
+    assert known.status_code == unknown.status_code == 202
+    assert known.get_data() == unknown.get_data()
+    assert delivered == ["customer@example.com"]
 
 
 def test_expired_reset_token_is_refused(client, customer):

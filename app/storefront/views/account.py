@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app.errors import Conflict, Invalid
 from app.orders import lifecycle
 from app.orders.service import get_order, list_orders
+from app.pagination import page_number
 from app.ratelimit import limit_password_change
 from app.storefront import bp
 from app.storefront.forms.account import PasswordChangeForm, ProfileForm
@@ -52,8 +53,8 @@ def change_password():
 @bp.get("/account/orders")
 @sign_in_required
 def orders():
-    page_number = request.args.get("page", 1, type=int)
-    page = list_orders(max(1, page_number), ORDERS_PER_PAGE, user_id=signed_in_user().id)
+    page = list_orders(page_number(request.args), ORDERS_PER_PAGE,
+                       user_id=signed_in_user().id)
     return render_template("storefront/account/orders.html", page=page)
 
 

@@ -8,6 +8,7 @@ from app.errors import Conflict
 from app.models import ORDER_STATUSES
 from app.orders import lifecycle
 from app.orders.service import get_order, list_orders
+from app.pagination import page_number
 from app.storefront import bp
 from app.storefront.forms.admin import OrderStatusForm
 from app.storefront.forms.common import error_text
@@ -22,8 +23,7 @@ def admin_orders():
     status = request.args.get("status") or None
     if status not in ORDER_STATUSES:
         status = None
-    page_number = max(1, request.args.get("page", 1, type=int))
-    page = list_orders(page_number, PER_PAGE, status=status)
+    page = list_orders(page_number(request.args), PER_PAGE, status=status)
     return render_template("storefront/admin/orders.html", page=page, status=status,
                            statuses=ORDER_STATUSES)
 

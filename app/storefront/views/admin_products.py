@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app.catalog import service as catalog
 from app.catalog.service import ProductFilters
 from app.errors import Conflict, Invalid
+from app.pagination import page_number
 from app.storefront import bp
 from app.storefront.forms.admin import NewProductForm, ProductForm, StockForm
 from app.storefront.forms.common import error_text, form_status, show_field_errors
@@ -19,9 +20,8 @@ PER_PAGE = 25
 @admin_required
 def admin_products():
     q = request.args.get("q", "").strip()[:200] or None
-    page_number = max(1, request.args.get("page", 1, type=int))
     page = catalog.list_products(ProductFilters(q=q, include_inactive=True, sort="name"),
-                                 page_number, PER_PAGE)
+                                 page_number(request.args), PER_PAGE)
     return render_template("storefront/admin/products.html", page=page, q=q or "")
 
 
