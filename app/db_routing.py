@@ -9,7 +9,8 @@ view: a cart, a checkout, an admin's edit never reads what a lagging replica say
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 from typing import Any, TypeVar
@@ -52,6 +53,17 @@ def reads_from_replica(view: View) -> View:
             _replica_reads.reset(token)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def reads_from_primary() -> Iterator[None]:
+    """Inside a replica-reading view, read from the primary what must never lag: who the
+    shopper is (a sign-out or deactivation just committed) and their cart."""
+    token = _replica_reads.set(False)
+    try:
+        yield
+    finally:
+        _replica_reads.reset(token)
 
 
 def _is_plain_read(clause: Any) -> bool:

@@ -50,10 +50,6 @@ class DomainError(Exception):
             self.code = code
 
 
-class BadRequest(DomainError):
-    status, code = 400, "bad_request"
-
-
 class Unauthorized(DomainError):
     status, code = 401, "unauthorized"
 
@@ -82,10 +78,6 @@ class Invalid(DomainError):
     @classmethod
     def field(cls, name: str, message: str) -> Invalid:
         return cls(f"{name}: {message}", {"fields": {name: [message]}})
-
-
-class Unavailable(DomainError):
-    status, code = 503, "service_unavailable"
 
 
 def error_response(status: int, message: str, code: str | None = None,

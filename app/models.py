@@ -61,10 +61,17 @@ class User(Timestamped, db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     role: Mapped[str] = mapped_column(String(16), default="customer", server_default="customer")
     is_active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # Part of the page session's fingerprint: bumping it signs out every copy of the cookie.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def end_page_sessions(self) -> None:
+        """Sign every browser out of the pages: each session cookie issued so far stops
+        matching. An SQL increment, so two sign-outs at once both count."""
+        self.session_epoch = User.session_epoch + 1
 
 
 class RefreshToken(db.Model):
@@ -124,6 +131,9 @@ class Product(Timestamped, db.Model):
 
 
 Index("ix_products_created_at", Product.created_at)
+# Search's exact-name arm (``lower(name) = lower(q)``): lets PostgreSQL combine it with the
+# GIN index on search_vector (BitmapOr) instead of scanning every product.
+Index("ix_products_lower_name", func.lower(Product.name))
 
 
 class CartItem(Timestamped, db.Model):

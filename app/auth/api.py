@@ -6,14 +6,8 @@ from flask_smorest import Blueprint
 
 from app.auth import service
 from app.auth.guards import current_user, login_required
-from app.auth.schemas import (
-    CartTokenHeaderSchema,
-    LoginSchema,
-    RefreshSchema,
-    RegisterSchema,
-    TokensSchema,
-    UserSchema,
-)
+from app.auth.schemas import LoginSchema, RefreshSchema, RegisterSchema, TokensSchema, UserSchema
+from app.cart.schemas import CartTokenHeaderSchema
 from app.models import User
 from app.ratelimit import limit_sign_in, limit_sign_up
 

@@ -63,12 +63,6 @@ class RefreshSchema(Schema):
                                   validate=validate.Length(min=1, max=2048))
 
 
-class CartTokenHeaderSchema(Schema):
-    cart_token = fields.String(data_key="X-Cart-Token", validate=validate.Length(min=1, max=256),
-                               metadata={"description": "A guest cart to merge into the "
-                                                        "account's cart on sign-in."})
-
-
 class UserSchema(Schema):
     id = fields.Integer()
     email = fields.String()

@@ -10,10 +10,14 @@ QUANTITY = validate.Range(min=1, max=MAX_LINE_QUANTITY)
 
 
 class CartTokenHeaderSchema(Schema):
+    """The guest cart a request names: the cart endpoints use it (ignored when signed in),
+    and signing in merges it into the account's cart."""
+
     cart_token = fields.String(
-        data_key="X-Cart-Token",
+        data_key="X-Cart-Token", validate=validate.Length(min=1, max=256),
         metadata={"description": "A guest's cart token, as returned by an earlier cart "
-                                 "response. Ignored when the request is signed in."})
+                                 "response. The cart ignores it when the request is signed "
+                                 "in; signing in merges that cart into the account's."})
 
 
 class AddItemSchema(Schema):

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 
 from app import media
 from app.api import accepts_uploads
-from app.auth.guards import admin_required, current_user, optional_user
+from app.auth.guards import admin_endpoint, current_user, optional_user
 from app.catalog import cache, service
 from app.catalog.schemas import (
     CategoryCreateSchema,
@@ -38,18 +38,6 @@ products_blp = Blueprint("products", __name__, url_prefix="/products",
                          description="Products, their prices and stock.")
 search_blp = Blueprint("search", __name__, url_prefix="/search",
                        description="Ranked full-text search over the catalog.")
-
-
-def _admin_endpoint(blp: Blueprint):
-    """Admins only, checked before the body is even parsed (a guest gets 401, not 422)."""
-
-    def decorate(view):
-        view = admin_required(view)
-        view = blp.alt_response(401, response="UNAUTHORIZED")(view)
-        view = blp.alt_response(403, response="FORBIDDEN")(view)
-        return blp.doc(security=[{"bearerAuth": []}])(view)
-
-    return decorate
 
 
 def _include_inactive(requested: bool) -> bool:
@@ -77,7 +65,7 @@ def list_categories(args):
 
 
 @categories_blp.route("", methods=["POST"])
-@_admin_endpoint(categories_blp)
+@admin_endpoint(categories_blp)
 @categories_blp.arguments(CategoryCreateSchema)
 @categories_blp.response(201, CategorySchema)
 @categories_blp.alt_response(409, response="CONFLICT")
@@ -107,7 +95,7 @@ def get_category_by_slug(slug: str):
 
 
 @categories_blp.route("/<int:category_id>", methods=["PATCH"])
-@_admin_endpoint(categories_blp)
+@admin_endpoint(categories_blp)
 @categories_blp.arguments(CategoryUpdateSchema)
 @categories_blp.response(200, CategorySchema)
 @categories_blp.alt_response(404, response="NOT_FOUND")
@@ -118,7 +106,7 @@ def update_category(changes, category_id: int):
 
 
 @categories_blp.route("/<int:category_id>", methods=["DELETE"])
-@_admin_endpoint(categories_blp)
+@admin_endpoint(categories_blp)
 @categories_blp.response(200, CategorySchema)
 @categories_blp.alt_response(404, response="NOT_FOUND")
 def deactivate_category(category_id: int):
@@ -148,7 +136,7 @@ def list_products(args):
 
 
 @products_blp.route("", methods=["POST"])
-@_admin_endpoint(products_blp)
+@admin_endpoint(products_blp)
 @products_blp.arguments(ProductCreateSchema)
 @products_blp.response(201, ProductSchema)
 @products_blp.alt_response(409, response="CONFLICT")
@@ -178,7 +166,7 @@ def get_product_by_sku(sku: str):
 
 
 @products_blp.route("/<int:product_id>", methods=["PATCH"])
-@_admin_endpoint(products_blp)
+@admin_endpoint(products_blp)
 @products_blp.arguments(ProductUpdateSchema)
 @products_blp.response(200, ProductSchema)
 @products_blp.alt_response(404, response="NOT_FOUND")
@@ -189,7 +177,7 @@ def update_product(changes, product_id: int):
 
 
 @products_blp.route("/<int:product_id>", methods=["DELETE"])
-@_admin_endpoint(products_blp)
+@admin_endpoint(products_blp)
 @products_blp.response(200, ProductSchema)
 @products_blp.alt_response(404, response="NOT_FOUND")
 def deactivate_product(product_id: int):
@@ -198,7 +186,7 @@ def deactivate_product(product_id: int):
 
 
 @products_blp.route("/<int:product_id>/stock", methods=["POST"])
-@_admin_endpoint(products_blp)
+@admin_endpoint(products_blp)
 @products_blp.arguments(StockAdjustmentSchema)
 @products_blp.response(200, ProductSchema)
 @products_blp.alt_response(404, response="NOT_FOUND")
@@ -211,7 +199,7 @@ def adjust_stock(data, product_id: int):
 # --- product images (app/media.py) ----------------------------------------------------
 
 @products_blp.route("/<int:product_id>/image", methods=["POST"])
-@_admin_endpoint(products_blp)
+@admin_endpoint(products_blp)
 @accepts_uploads
 @products_blp.doc(requestBody=media.UPLOAD_REQUEST_BODY)
 @products_blp.response(201, media.UploadFormSchema,
@@ -237,7 +225,7 @@ def upload_image(product_id: int):
 
 
 @products_blp.route("/<int:product_id>/image", methods=["PUT"])
-@_admin_endpoint(products_blp)
+@admin_endpoint(products_blp)
 @products_blp.arguments(media.UploadedKeySchema)
 @products_blp.response(200, ProductSchema)
 @products_blp.alt_response(404, response="NOT_FOUND")

@@ -229,10 +229,23 @@ def note_product_writes(product_ids: Iterable[int]) -> None:
     _record(db.session(), chain([PRODUCTS], map(product_version, product_ids)))
 
 
+def note_catalog_writes() -> None:
+    """Record a bulk load of categories and products the session does not track: every
+    catalog entry (each depends on ``categories``) is replaced when the transaction commits,
+    cached misses of ids that now exist included."""
+    _record(db.session(), (CATEGORIES, PRODUCTS))
+
+
 def _record(session: Session, versions: Iterable[str]) -> None:
     session.info.setdefault(_CHANGES, set()).update(versions)
 
 
+# Every product write, a checkout's stock decrement included, also replaces ``products``,
+# the version of every listing. Narrower was considered (only a listed field's change or a
+# stock level crossing zero for the in_stock filter) and refused: a listing's body shows
+# each product's stock (the API's ``stock``, the pages' "Only 3 left"), so after a plain
+# decrement every cached page naming that product would show a stock that is no longer
+# there. Correctness first; what a checkout costs is one refill per listing page read.
 @event.listens_for(Session, "after_flush")
 def _collect_flushed_writes(session: Session, flush_context: Any) -> None:
     # In after_flush, new/dirty/deleted still list what this flush wrote, ids assigned.

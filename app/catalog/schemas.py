@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.auth.schemas import Trimmed
 from app.catalog.service import SORTS
 from app.pagination import PageArgsSchema, PageMetaSchema
 
@@ -13,13 +14,6 @@ SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,63}$"
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_PRICE = Decimal("9999999999.99")  # NUMERIC(12, 2)
 MAX_STOCK = 1_000_000
-
-
-class Text(fields.String):
-    """A string with surrounding whitespace removed before it is validated."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class Money(fields.Decimal):
@@ -52,12 +46,12 @@ def money_between(low: Decimal, high: Decimal, error: str | None = None):
     return check
 
 
-def _name(max_length: int, **kwargs) -> Text:
-    return Text(validate=validate.Length(min=1, max=max_length), **kwargs)
+def _name(max_length: int, **kwargs) -> Trimmed:
+    return Trimmed(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
-def _description(**kwargs) -> Text:
-    return Text(validate=validate.Length(max=5000), **kwargs)
+def _description(**kwargs) -> Trimmed:
+    return Trimmed(validate=validate.Length(max=5000), **kwargs)
 
 
 def _image_url(**kwargs) -> fields.Url:
@@ -72,7 +66,7 @@ def _price(**kwargs) -> Money:
 
 
 def _sku(**kwargs) -> fields.String:
-    return Text(validate=validate.Regexp(
+    return Trimmed(validate=validate.Regexp(
         SKU_PATTERN, error="3-64 letters, digits or dashes, starting with a letter or digit."),
         **kwargs)
 

@@ -15,6 +15,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from app.catalog.cache import note_catalog_writes
 from app.catalog.service import slugify
 from app.extensions import db
 from app.models import Category, Product
@@ -255,6 +256,7 @@ def load_demo_catalog() -> SeedResult:
         slug = row.pop("category_slug")
         rows.append({**row, "category_id": category_ids[slug]})
     db.session.execute(sa.insert(Product), rows)
+    note_catalog_writes()  # bulk inserts pass the session's flush, where the cache looks
     db.session.commit()
     return SeedResult(categories=len(category_ids), products=len(rows))
 

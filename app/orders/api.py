@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_smorest import Blueprint
 
-from app.auth.guards import admin_required, current_user, login_required
+from app.auth.guards import admin_endpoint, current_user, login_required
 from app.orders import lifecycle, service
 from app.orders.schemas import (
     CheckoutSchema,
@@ -28,13 +28,6 @@ def _signed_in(view):
     """Checked before the body is parsed, so a guest gets 401 rather than 422."""
     view = login_required(view)
     view = blp.alt_response(401, response="UNAUTHORIZED")(view)
-    return blp.doc(security=BEARER)(view)
-
-
-def _admin(view):
-    view = admin_required(view)
-    view = blp.alt_response(401, response="UNAUTHORIZED")(view)
-    view = blp.alt_response(403, response="FORBIDDEN")(view)
     return blp.doc(security=BEARER)(view)
 
 
@@ -72,7 +65,7 @@ def list_my_orders(args: dict):
 
 
 @blp.route("", methods=["GET"])
-@_admin
+@admin_endpoint(blp)
 @blp.arguments(OrderListArgsSchema, location="query")
 @blp.response(200, OrderPageSchema)
 def list_all_orders(args: dict):
@@ -101,7 +94,7 @@ def cancel_order(order_id: int):
 
 
 @blp.route("/<int:order_id>/status", methods=["POST"])
-@_admin
+@admin_endpoint(blp)
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, response="NOT_FOUND")

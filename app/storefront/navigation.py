@@ -6,15 +6,19 @@ header without it, so a page about a database outage never needs the database.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import request, url_for
+from flask import request, session, url_for
+from redis.exceptions import RedisError
 
+from app.db_routing import reads_from_primary
 from app.models import User
 from app.storefront import bp
-from app.storefront.session import current_shopper, shopper_cart
+from app.storefront.session import CART_KEY, current_shopper, shopper_cart
 
+log = logging.getLogger(__name__)
 CURRENCY = "$"
 LOW_STOCK = 5  # at or below this, a product page says how many are left
 
@@ -22,12 +26,25 @@ LOW_STOCK = 5  # at or below this, a product page says how many are left
 @dataclass(frozen=True)
 class NavState:
     user: User | None
-    cart_count: int
+    cart_count: int | None  # None: unknown right now (a guest's cart while Redis is down)
 
 
 @bp.app_template_global()
 def nav_state() -> NavState:
-    return NavState(user=current_shopper(), cart_count=sum(shopper_cart().quantities().values()))
+    user = current_shopper()
+    return NavState(user=user, cart_count=_cart_count(user))
+
+
+def _cart_count(user: User | None) -> int | None:
+    if user is None and not session.get(CART_KEY):
+        return 0  # a guest who never added anything: no need to ask Redis
+    try:
+        with reads_from_primary():  # a signed-in cart is rows in cart_items
+            return sum(shopper_cart().quantities().values())
+    except RedisError as exc:
+        # A guest's cart lives only in Redis; the page is still worth showing without it.
+        log.warning("guest cart unavailable for the header (%s)", type(exc).__name__)
+        return None
 
 
 @bp.app_template_global()

@@ -1,9 +1,12 @@
 """Who is shopping: the signed session cookie of the pages.
 
-The cookie carries the user's id and a keyed fingerprint of their password hash. Changing
-the password changes the hash, so every other browser's cookie stops matching and is
-signed out; a deactivated account is signed out on its next request. A guest's cart token
-lives in the same cookie until signing in merges that cart into the account.
+The cookie carries the user's id and a keyed fingerprint of their password hash and their
+``session_epoch``. Changing the password changes the hash, so every other browser's cookie
+stops matching and is signed out; signing out and deactivation bump the epoch, so a copy
+of the cookie kept from before (stolen, or in another browser) is worthless too. The
+state lives in the database, not Redis, so signing out works while Redis is down. A
+guest's cart token lives in the same cookie until signing in merges that cart into the
+account.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from flask import current_app, flash, g, redirect, request, session, url_for
 from app.cart.service import cart_for, merge_guest_cart
 from app.cart.store import CartStore
 from app.catalog.service import get_product
+from app.db_routing import reads_from_primary
 from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.models import User
@@ -34,7 +38,8 @@ def current_shopper() -> User | None:
     cached = getattr(request, "_current_user", _UNSET)
     if cached is not _UNSET:
         return cached
-    user = _user_from_session()
+    with reads_from_primary():
+        user = _user_from_session()
     request._current_user = user
     return user
 
@@ -45,7 +50,7 @@ def _user_from_session() -> User | None:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or not hmac.compare_digest(
-            str(session.get(FINGERPRINT_KEY, "")), password_fingerprint(user.password_hash)):
+            str(session.get(FINGERPRINT_KEY, "")), _fingerprint(user)):
         _forget_session()
         return None
     return user
@@ -67,10 +72,19 @@ def begin_session(user: User) -> None:
 
 def remember_password(user: User) -> None:
     """Keep this browser signed in after it changed the password itself."""
-    session[FINGERPRINT_KEY] = password_fingerprint(user.password_hash)
+    session[FINGERPRINT_KEY] = _fingerprint(user)
+
+
+def _fingerprint(user: User) -> str:
+    return password_fingerprint(f"{user.session_epoch}:{user.password_hash}")
 
 
 def end_session() -> None:
+    """Sign out: this cookie and every copy of it (the user's other browsers too)."""
+    user = current_shopper()
+    if user is not None:
+        user.end_page_sessions()
+        db.session.commit()
     _forget_session()
     request._current_user = None
 

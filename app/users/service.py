@@ -71,6 +71,7 @@ def deactivate(user_id: int, acting_admin: User) -> User:
         raise Conflict("administrators cannot deactivate their own account",
                        code="cannot_deactivate_self")
     user.is_active = False
+    user.end_page_sessions()  # reactivating it later does not revive old cookies
     auth.revoke_user_sessions(user.id)
     db.session.commit()
     return user

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from app.auth.tokens import issue_access_token
 from app.extensions import db
 from app.models import CartItem
+from app.storefront.session import CART_KEY
 from tests.app.factories import make_product, put_in_cart, stock_of
 from tests.app.outages import Blackhole, TcpProxy, ThrowawayRedis
 from tests.app.test_metrics import Delta
@@ -198,3 +199,25 @@ def test_a_statement_stuck_behind_a_lock_is_cancelled_by_the_statement_timeout(
     retried = shop.post(adjust, json={"delta": 5}, headers=auth_headers(admin))
     assert (retried.status_code, retried.json["stock"]) == (200, 15)
     assert stock_of(product.id) == 15
+
+
+def test_shop_pages_serve_guests_while_redis_is_down(app, make_app, own_redis, caplog):
+    caplog.set_level(logging.WARNING)
+    product = make_product(name="Copper Kettle", price="42.00", stock=3)
+    shop = make_app(REDIS_URL=own_redis.url).test_client()
+    with_cart = make_app(REDIS_URL=own_redis.url).test_client()  # a guest who has a cart
+    added = with_cart.post("/api/v1/cart/items", json={"product_id": product.id, "quantity": 1})
+    with with_cart.session_transaction() as session:
+        session[CART_KEY] = added.json["token"]
+    assert 'data-testid="cart-count">1<' in with_cart.get("/").get_data(as_text=True)
+
+    own_redis.stop()
+
+    for browser in (shop, with_cart):
+        for page in ("/", "/products", f"/products/{product.id}"):
+            response = browser.get(page)
+            assert response.status_code == 200, page
+            assert "Copper Kettle" in response.get_data(as_text=True)
+    # The header leaves the unknown cart count out rather than showing a wrong one.
+    assert "cart-count" not in with_cart.get("/").get_data(as_text=True)
+    assert any(record.name == "app.storefront.navigation" for record in caplog.records)

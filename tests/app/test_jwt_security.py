@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
@@ -15,9 +16,11 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from app.auth import service as accounts
 from app.auth.tokens import ALGORITHM, ISSUER, encode_claims
 from app.extensions import db
 from app.models import RefreshToken
+from app.users.reset import reset_link
 
 
 def b64(data: bytes) -> str:
@@ -120,26 +123,47 @@ def test_wrong_issuer_and_missing_claims_are_refused(client, customer):
         assert refused(me(client, encode_claims(claims)))
 
 
+def unsigned(claims: dict) -> str:
+    return f"{b64(json.dumps({'alg': 'none'}).encode())}.{b64(json.dumps(claims).encode())}."
+
+
+def genuine_claims(token: str) -> dict:
+    """The claims of a token the app issued: a forgery of them differs only by its signature."""
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def _refresh_rows() -> list[tuple]:
+    db.session.expire_all()
+    return db.session.execute(sa.select(RefreshToken.id, RefreshToken.rotated_at)).all()
+
+
 def test_refresh_refuses_forged_tokens_and_issues_nothing(client, customer, jwt_key):
-    claims = claims_for(customer, kind="refresh")
-    header = b64(json.dumps({"alg": "none"}).encode())
-    unsigned = f"{header}.{b64(json.dumps(claims).encode())}."
+    genuine = accounts.start_session(customer).refresh_token
+    claims = genuine_claims(genuine)  # a real row's jti: only the signature can refuse them
+    before = _refresh_rows()
     hs512 = hand_signed({"alg": "HS512"}, claims, jwt_key, hashlib.sha512)
-    for token in (unsigned, hs512):
+    for token in (unsigned(claims), hs512):
         response = client.post("/api/v1/auth/refresh", json={"refresh_token": token})
         assert refused(response)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(RefreshToken)) == 0
+    assert _refresh_rows() == before  # nothing issued, the real token not rotated
+    # Control: the same claims, properly signed, are accepted.
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": genuine}).status_code == 200
 
 
 def test_password_reset_refuses_an_unsigned_token(client, customer):
     original_hash = customer.password_hash
-    claims = claims_for(customer, kind="password_reset")
-    token = f"{b64(json.dumps({'alg': 'none'}).encode())}.{b64(json.dumps(claims).encode())}."
+    genuine = parse_qs(urlsplit(reset_link(customer)).query)["token"][0]
+    forged = unsigned(genuine_claims(genuine))  # the real ``pwd`` fingerprint and all
 
     response = client.post("/api/v1/users/password-reset/confirm",
-                           json={"token": token, "new_password": "an entirely new password"})
+                           json={"token": forged, "new_password": "an entirely new password"})
 
     assert response.status_code == 422
     assert response.json["error"]["details"]["fields"]["token"]
     db.session.refresh(customer)
     assert customer.password_hash == original_hash
+    # Control: the genuine token does reset it.
+    assert client.post("/api/v1/users/password-reset/confirm", json={
+        "token": genuine, "new_password": "an entirely new password"}).status_code == 204
+    db.session.refresh(customer)
+    assert customer.password_hash != original_hash

@@ -16,6 +16,7 @@ from app.db_routing import REPLICA_BIND
 from app.extensions import db
 from app.models import Category, Order, Product
 from tests.app.factories import checkout_body, make_category, make_product
+from tests.app.pages_support import sign_in
 from tests.conftest import DATABASE_URL, TEST_CONFIG, reset_schema
 
 
@@ -139,3 +140,35 @@ def test_cart_and_checkout_use_the_primary(shop, customer, auth_headers, replica
 def test_without_a_replica_the_catalog_reads_the_primary(client):
     make_product(name="Primary Kettle")
     assert _names(client.get("/api/v1/products")) == ["Primary Kettle"]
+
+
+def test_catalog_pages_read_the_replica_and_the_shopper_from_the_primary(
+        shop, customer, replica_rows):
+    make_product(make_category("Primary Shelf"), name="Primary Kettle", stock=5)
+    pages = {page: shop.get(page).get_data(as_text=True)
+             for page in ("/", "/products", "/products/1")}
+    for page, html in pages.items():
+        assert "Replica Kettle" in html, page
+        assert "Primary Kettle" not in html, page
+
+    # The customer exists only on the primary: a page read from the replica still knows them.
+    sign_in(shop, customer.email)
+    html = shop.get("/products").get_data(as_text=True)
+    assert "Replica Kettle" in html
+    assert 'href="/account"' in html
+
+
+def test_a_signed_in_catalog_read_finds_the_shopper_on_the_primary(
+        shop, customer, auth_headers, replica_url):
+    # The shopper exists only on the primary: looking them up on the replica would be a 401.
+    engine = sa.create_engine(replica_url)
+    with engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM users")) == 0
+    engine.dispose()
+
+    # include_inactive makes the view ask who the caller is: a known customer is a 403
+    # (not an admin); a lookup on the replica would not find them and answer 401.
+    response = shop.get("/api/v1/products?include_inactive=true",
+                        headers=auth_headers(customer))
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "forbidden"

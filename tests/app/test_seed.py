@@ -109,3 +109,18 @@ def test_demo_catalog_is_browsable_through_the_api(client, seeded):
     prices = [Decimal(item["price"]) for item in response.json["items"]]
     assert prices == sorted(prices)
     assert len(client.get("/api/v1/categories").json["items"]) == 10
+
+
+def test_seeding_replaces_what_the_cache_held_of_the_empty_catalog(app, client):
+    # Cached while the catalog is empty: listings, categories, and a miss of a product id.
+    assert client.get("/api/v1/products").json["meta"]["total"] == 0
+    assert client.get("/api/v1/categories").json["items"] == []
+    assert client.get("/api/v1/products/1").status_code == 404
+    assert "No products" in client.get("/products").get_data(as_text=True)
+
+    assert _seed(app).exit_code == 0
+
+    assert client.get("/api/v1/products").json["meta"]["total"] == 250
+    assert len(client.get("/api/v1/categories").json["items"]) == 10
+    assert client.get("/api/v1/products/1").status_code == 200
+    assert "No products" not in client.get("/products").get_data(as_text=True)

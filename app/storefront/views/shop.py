@@ -1,4 +1,8 @@
-"""Browsing: the home page, the catalog with its filters, and a product's page."""
+"""Browsing: the home page, the catalog with its filters, and a product's page.
+
+They read the catalog from the read replica when one is configured; who the shopper is
+and their cart still come from the primary (``app.storefront.session``, ``navigation``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from flask import render_template, request
 
 from app.cart.store import MAX_LINE_QUANTITY
 from app.catalog.service import ProductFilters, get_product, list_categories, list_products
+from app.db_routing import reads_from_replica
 from app.storefront import bp
 from app.storefront.forms.catalog import CatalogFilterForm, QuantityForm
 
@@ -14,6 +19,7 @@ PER_PAGE = 12
 
 
 @bp.get("/")
+@reads_from_replica
 def home():
     featured = list_products(ProductFilters(in_stock=True, sort="newest"), 1, FEATURED_COUNT)
     return render_template("storefront/home.html", featured=featured.items,
@@ -21,6 +27,7 @@ def home():
 
 
 @bp.get("/products")
+@reads_from_replica
 def catalog():
     categories = list_categories()
     form = CatalogFilterForm(categories, formdata=request.args)
@@ -30,6 +37,7 @@ def catalog():
 
 
 @bp.get("/products/<int:product_id>")
+@reads_from_replica
 def product(product_id: int):
     item = get_product(product_id)
     form = QuantityForm()
