@@ -127,7 +127,8 @@ def test_every_resource_hangs_off_the_stack_or_a_component(dev_plan: Recorded) -
 
 def test_the_alb_only_answers_requests_carrying_cloudfronts_origin_secret(
         prod_plan: Recorded) -> None:
-    ingress = prod_plan.one("kubernetes:networking.k8s.io/v1:Ingress", name="storefront-ingress")
+    ingress = prod_plan.one("kubernetes:networking.k8s.io/v1:Ingress",
+                            name="storefront-ingress")
     annotations = ingress.inputs["metadata"]["annotations"]
     assert annotations["alb.ingress.kubernetes.io/conditions.storefront"] == SECRET
     assert ingress.inputs["spec"]["defaultBackend"]["service"]["name"] == "forbidden"
@@ -139,4 +140,5 @@ def test_database_log_groups_keep_the_stacks_retention(
     groups = [g for g in dev_plan.of_type("aws:cloudwatch/logGroup:LogGroup")
               if "/aws/rds/" in str(g.inputs.get("name", ""))]
     assert groups
-    assert {g.inputs["retentionInDays"] for g in groups} == {dev_settings.log_retention_days} == {14}
+    assert dev_settings.log_retention_days == 14
+    assert {g.inputs["retentionInDays"] for g in groups} == {14}

@@ -264,7 +264,8 @@ def test_ingress_is_an_internet_facing_https_alb_behind_its_own_security_group(p
     assert {key.removeprefix("alb.ingress.kubernetes.io/"): value for key, value in notes.items()
             if not key.endswith(("tags", "attributes", "deny-metrics", "forbidden",
                                  "conditions.storefront"))} == {
-        "scheme": "internet-facing", "target-type": "ip", "healthcheck-path": "/readyz?optional=redis",
+        "scheme": "internet-facing", "target-type": "ip",
+        "healthcheck-path": "/readyz?optional=redis",
         "success-codes": "200", "listen-ports": '[{"HTTPS": 443}]',
         "certificate-arn": CERT, "ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
         # No controller-made group open to the internet; the pods still admit the ALB.
