@@ -13,17 +13,11 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from gunicorn import glogging
-
 # Multiprocess mode is decided when prometheus_client is first imported, so the directory is
 # named here, before any worker imports the app. `flask` commands (the migration Job) don't
 # read this file and keep the ordinary single-process registry.
 METRICS_DIR = Path(os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "prometheus_multiproc")))
-
-# Probe and scrape traffic is visible in metrics; logging every success only adds noise.
-QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-
 
 def available_cpus(cgroup_cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
     """The CPUs this process may use: the cgroup v2 quota (a Kubernetes CPU limit) when one
@@ -46,36 +40,6 @@ def worker_count(env: Mapping[str, str], cpus: int) -> int:
     return cpus + 1
 
 
-class JsonAccessLogger(glogging.Logger):
-    """Access lines as structured fields, so a quote in a user agent cannot break the JSON
-    (a JSON template in `access_log_format` would). Neither the path nor the query string is
-    logged: either can carry a token (a password-reset link's); the application's own
-    request line names the route template instead, under the same request id."""
-
-    def access(self, resp, req, environ, request_time) -> None:
-        if not self.access_log_enabled:
-            return
-        status = int(str(resp.status).split(None, 1)[0])
-        if status < 400 and environ.get("PATH_INFO") in QUIET_PATHS:
-            return
-        self.access_log.info("request", extra={
-            "remote_addr": environ.get("REMOTE_ADDR"),
-            "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR"),
-            "method": environ.get("REQUEST_METHOD"),
-            "status": status,
-            "bytes": getattr(resp, "sent", None),
-            "duration_ms": round(request_time.total_seconds() * 1000, 3),
-            "user_agent": environ.get("HTTP_USER_AGENT"),
-            "request_id": _header(resp.headers, "x-request-id")
-            or environ.get("HTTP_X_REQUEST_ID"),
-        })
-
-
-def _header(headers, name: str) -> str | None:
-    """A response header's value; gunicorn keeps them as (name, value) pairs."""
-    return next((value for key, value in headers or [] if key.lower() == name), None)
-
-
 def _json_logging(level: str) -> dict:
     """One JSON formatter on stdout for gunicorn's own loggers and the root logger, which
     the application's loggers propagate to."""
@@ -93,7 +57,6 @@ def _json_logging(level: str) -> dict:
         "root": {"level": level, "handlers": ["console"]},
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": ["console"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
         },
     }
 
@@ -129,10 +92,9 @@ graceful_timeout = 25
 keepalive = 75
 # The runtime control socket would be created under $HOME, which the image doesn't have.
 control_socket_disable = True
-# Two lines per request, joined by the request id: the application's (app/observability.py)
-# with what only it knows (route template, user), and this access line with what only
-# gunicorn knows (client address, bytes sent, user agent). Neither carries the path.
-accesslog = "-"
+# One line per request, written by the application (app/observability.py): it knows the
+# route template and the user as well as the client, and never logs the path. gunicorn's
+# own access line would only repeat it.
+accesslog = None
 errorlog = "-"
-logger_class = JsonAccessLogger
 logconfig_dict = _json_logging(os.environ.get("LOG_LEVEL", "INFO").upper())

@@ -72,9 +72,11 @@ class RequestObserver:
         request_id = _incoming_request_id(environ) or uuid.uuid4().hex
         token = _request_id.set(request_id)
         status = ["500"]  # what an exception escaping the app becomes
+        sent: list[str | None] = [None]
 
         def start(status_line: str, headers: list, exc_info: Any = None) -> Callable:
             status[0] = status_line.split(" ", 1)[0]
+            sent[0] = next((v for k, v in headers if k.lower() == "content-length"), None)
             headers.append((REQUEST_ID_HEADER, request_id))
             return start_response(status_line, headers, exc_info)
 
@@ -85,10 +87,11 @@ class RequestObserver:
         finally:
             seconds = time.perf_counter() - started
             metrics.IN_FLIGHT.dec()
-            self._record(environ, status[0], seconds)
+            self._record(environ, status[0], sent[0], seconds)
             _request_id.reset(token)
 
-    def _record(self, environ: dict, status: str, seconds: float) -> None:
+    def _record(self, environ: dict, status: str, content_length: str | None,
+                seconds: float) -> None:
         route = environ.get(_ROUTE_KEY, UNMATCHED_ROUTE)
         method = environ.get("REQUEST_METHOD", "")
         metrics.observe_request(route, method, status, seconds)
@@ -97,7 +100,10 @@ class RequestObserver:
             return
         log.info("request", extra={
             "method": metrics.method_label(method), "route": route, "status": int(status),
-            "duration_ms": round(seconds * 1000, 2), "user_id": environ.get(_USER_KEY)})
+            "duration_ms": round(seconds * 1000, 2), "user_id": environ.get(_USER_KEY),
+            # REMOTE_ADDR is the client's once ProxyFix (TRUSTED_PROXY_COUNT) has run.
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "bytes": int(content_length) if content_length else None})
 
 
 def _incoming_request_id(environ: dict) -> str | None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_random as random
 
 from components.arg_checks import (
     require_choice,
@@ -25,6 +24,7 @@ from components.arg_checks import (
 )
 from components.data_security import (
     encryption_key,
+    final_snapshot_name,
     generated_password,
     ingress_only_from,
     stored_secret,
@@ -176,12 +176,6 @@ class Cache(pulumi.ComponentResource):
 
     def _final_snapshot(self, name: str, args: CacheArgs, key: aws.kms.Key,
                         subnets: aws.elasticache.SubnetGroup) -> pulumi.Output[str] | None:
-        """`<name>-final-<8 hex>`, the hex renewed whenever the group is replaced: a second
-        replacement must not collide with the snapshot the first one left."""
         if not args.deletion_protection:
             return None
-        suffix = random.RandomId(
-            f"{name}-final-snapshot", byte_length=4,
-            keepers=snapshot_keepers(key.arn, subnets.name),
-            opts=pulumi.ResourceOptions(parent=self))
-        return suffix.hex.apply(lambda hex_: f"{name}-final-{hex_}")
+        return final_snapshot_name(name, name, snapshot_keepers(key.arn, subnets.name), self)

@@ -92,3 +92,13 @@ def stored_secret(
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return secret
+
+
+def final_snapshot_name(name: str, prefix: str, keepers: Mapping[str, pulumi.Input[str]],
+                        parent: pulumi.Resource) -> pulumi.Output[str]:
+    """`<prefix>-final-<8 hex>`, the hex renewed whenever ``keepers`` (the inputs that
+    force the data store's replacement) change: a second replacement must not collide with
+    the snapshot the first one left behind."""
+    suffix = random.RandomId(f"{name}-final-snapshot", byte_length=4, keepers=keepers,
+                             opts=pulumi.ResourceOptions(parent=parent))
+    return suffix.hex.apply(lambda hex_: f"{prefix}-final-{hex_}")

@@ -22,7 +22,6 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_random as random
 
 from components.arg_checks import (
     require_choice,
@@ -34,6 +33,7 @@ from components.arg_checks import (
 )
 from components.data_security import (
     encryption_key,
+    final_snapshot_name,
     generated_password,
     ingress_only_from,
     stored_secret,
@@ -286,16 +286,10 @@ class Database(pulumi.ComponentResource):
 
     def _final_snapshot(self, key: aws.kms.Key, subnets: aws.rds.SubnetGroup,
                         ) -> pulumi.Output[str] | None:
-        """`<identifier>-final-<8 hex>`, the hex renewed whenever the instance is replaced: a
-        second replacement must not collide with the snapshot the first one left."""
         if not self._args.deletion_protection:
             return None
-        identifier = self._identifier
-        suffix = random.RandomId(
-            f"{self._name}-final-snapshot", byte_length=4,
-            keepers=snapshot_keepers(identifier, key.arn, subnets.name, self._args),
-            opts=pulumi.ResourceOptions(parent=self))
-        return suffix.hex.apply(lambda hex_: f"{identifier}-final-{hex_}")
+        keepers = snapshot_keepers(self._identifier, key.arn, subnets.name, self._args)
+        return final_snapshot_name(self._name, self._identifier, keepers, self)
 
     def _primary(self, subnets: aws.rds.SubnetGroup, key: aws.kms.Key, shared: dict[str, Any],
                  ) -> aws.rds.Instance:

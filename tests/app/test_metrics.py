@@ -115,7 +115,10 @@ def test_orders_and_revenue_count_placed_orders_only(client, customer, auth_head
         # A retry with the same key returns the same order: nothing new is placed.
         assert client.post("/api/v1/orders/checkout", json=checkout_body(),
                            headers=headers).status_code == 200
-    assert (orders.change, revenue.change) == (1, 25.0)
+    # The counter is a float that earlier tests in the run already moved: compare the
+    # difference with a tolerance, or it depends on test order.
+    assert orders.change == 1
+    assert revenue.change == pytest.approx(25.0)
 
 
 @pytest.mark.parametrize(("reason", "setup", "card"), [

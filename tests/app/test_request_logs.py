@@ -15,7 +15,8 @@ from app.extensions import db
 from tests.app.conftest import PASSWORD
 from tests.app.factories import make_product
 
-LINE_FIELDS = {"message", "request_id", "method", "route", "status", "duration_ms", "user_id"}
+LINE_FIELDS = {"message", "request_id", "method", "route", "status", "duration_ms", "user_id",
+               "remote_addr", "bytes"}
 
 
 @pytest.fixture
@@ -40,6 +41,20 @@ def test_each_request_is_one_json_line_with_a_generated_id_it_returns(client, re
         "message": "request", "method": "GET", "route": "/api/v1/products/<int:product_id>",
         "status": 404, "user_id": None}
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+
+
+def test_the_line_names_the_client_and_the_size(client, request_lines):
+    # What gunicorn's access line used to add: the app's one line carries it now (but no
+    # header, not even the user agent).
+    response = client.get("/healthz?x=1", headers={"User-Agent": 'curl "quoted"'},
+                          environ_base={"REMOTE_ADDR": "10.0.3.7"})
+    assert response.status_code == 200
+    response = client.get("/api/v1/products/424242", headers={"User-Agent": 'curl "quoted"'},
+                          environ_base={"REMOTE_ADDR": "10.0.3.7"})
+    (line,) = request_lines()  # the successful probe is not logged
+    assert {key: line[key] for key in ("remote_addr", "bytes")} == {
+        "remote_addr": "10.0.3.7", "bytes": len(response.data)}
+    assert "quoted" not in json.dumps(line)
 
 
 def test_a_sane_incoming_request_id_is_honoured(client, request_lines):

@@ -4,10 +4,8 @@ gunicorn configuration the image starts with."""
 
 from __future__ import annotations
 
-import datetime
 import importlib.util
 import json
-import logging
 import os
 import re
 import shutil
@@ -22,7 +20,6 @@ from types import ModuleType, SimpleNamespace
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from pythonjsonlogger.json import JsonFormatter
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -233,7 +230,8 @@ def test_settings_for_a_read_only_container_behind_an_alb(conf):
     assert conf.worker_tmp_dir == "/dev/shm"
     assert conf.keepalive > 60 and conf.graceful_timeout < 30
     assert conf.control_socket_disable is True
-    assert conf.accesslog == "-" and conf.logger_class is conf.JsonAccessLogger
+    # The application writes the one line per request (tests/app/test_request_logs.py).
+    assert conf.accesslog is None
 
 
 def test_stale_metric_files_are_removed_at_start_and_dead_workers_marked(conf, tmp_path):
@@ -248,57 +246,6 @@ def test_stale_metric_files_are_removed_at_start_and_dead_workers_marked(conf, t
     (metrics / "counter_77.db").write_bytes(b"")
     conf.child_exit(server=None, worker=SimpleNamespace(pid=77))
     assert sorted(path.name for path in metrics.iterdir()) == ["counter_77.db", "notes.txt"]
-
-
-class Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-def access_line(conf: ModuleType, path: str, status: str, query: str = "") -> list[dict]:
-    """What the access logger writes for one request, through the configured JSON format."""
-    from gunicorn.config import Config
-
-    config = Config()
-    config.set("accesslog", "-")
-    logger = conf.JsonAccessLogger(config)
-    capture = Capture()
-    logger.access_log.addHandler(capture)
-    try:
-        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query,
-                   "RAW_URI": f"{path}?{query}", "SERVER_PROTOCOL": "HTTP/1.1",
-                   "REMOTE_ADDR": "10.0.3.7", "HTTP_USER_AGENT": 'curl "quoted"'}
-        response = SimpleNamespace(status=status, sent=512,
-                                   headers=[("Content-Type", "text/html"),
-                                            ("X-Request-ID", "req-1")])
-        logger.access(response, SimpleNamespace(headers=[]), environ,
-                      datetime.timedelta(milliseconds=12.5))
-    finally:
-        logger.access_log.removeHandler(capture)
-    spec = conf.logconfig_dict["formatters"]["json"]
-    formatter = JsonFormatter(spec["fmt"], rename_fields=spec["rename_fields"])
-    return [json.loads(formatter.format(record)) for record in capture.records]
-
-
-def test_access_log_is_one_json_object_without_path_or_query(conf):
-    (line,) = access_line(conf, "/api/v1/auth/reset/tok3n", "201 CREATED", query="t=s3cret")
-    assert line["message"] == "request" and line["level"] == "INFO"
-    assert line["logger"] == "gunicorn.access"
-    assert {key: line[key] for key in ("method", "status", "bytes", "duration_ms",
-                                       "user_agent", "request_id")} == {
-        "method": "GET", "status": 201, "bytes": 512, "duration_ms": 12.5,
-        "user_agent": 'curl "quoted"', "request_id": "req-1"}
-    assert "tok3n" not in json.dumps(line) and "s3cret" not in json.dumps(line)
-
-
-def test_successful_probes_are_not_logged_but_failing_ones_are(conf):
-    assert access_line(conf, "/healthz", "200 OK") == []
-    assert [line["status"] for line in access_line(conf, "/readyz", "503 SERVICE UNAVAILABLE")] \
-        == [503]
 
 
 def test_gunicorn_accepts_the_configuration_and_loads_the_app(tmp_path):
