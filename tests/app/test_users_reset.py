@@ -146,6 +146,8 @@ def test_a_crafted_token_with_the_right_fingerprint_is_accepted(client, customer
                            "iat": now, "exp": now + timedelta(hours=1), "jti": "j",
                            "pwd": password_fingerprint(customer.password_hash)})
     assert confirm(client, token).status_code == 204
+    db.session.refresh(customer)
+    assert verify_password(customer.password_hash, NEW_PASSWORD)
 
 
 def test_a_link_dies_when_the_password_changes_another_way(app, client, customer,
@@ -157,6 +159,8 @@ def test_a_link_dies_when_the_password_changes_another_way(app, client, customer
                       "new_password": "changed in the meantime"})
 
     assert confirm(client, token).status_code == 422
+    db.session.refresh(customer)
+    assert verify_password(customer.password_hash, "changed in the meantime")
 
 
 def test_an_access_token_is_not_a_reset_token(client, customer, login):
@@ -171,8 +175,11 @@ def test_deactivated_account_cannot_be_reset_with_an_earlier_link(app, client, c
     token = token_from(app.extensions["mail_outbox"][0])
     customer.is_active = False
     db.session.commit()
+    hash_before = customer.password_hash
 
     assert confirm(client, token).status_code == 422
+    db.session.refresh(customer)
+    assert customer.password_hash == hash_before
 
 
 @pytest.mark.parametrize(("body", "bad_fields"), [
