@@ -80,7 +80,7 @@ def high_availability(node_count: int) -> bool:
 
 def snapshot_keepers(kms_key_arn: pulumi.Input[str], subnet_group: pulumi.Input[str],
                      ) -> dict[str, pulumi.Input[str]]:
-    """The group's inputs whose change makes AWS replace it (stacks/replacements.py): a new
+    """The group's inputs whose change makes AWS replace it (stacks/review/replacements.py): a new
     group, so a new final snapshot name, never the one its predecessor left behind."""
     return {"kmsKeyId": kms_key_arn, "subnetGroupName": subnet_group,
             "port": str(REDIS_PORT), "atRestEncryptionEnabled": "true"}

@@ -137,7 +137,7 @@ def log_group_name(identifier: str, kind: str) -> str:
 def snapshot_keepers(identifier: str, kms_key_arn: pulumi.Input[str],
                      subnet_group: pulumi.Input[str], args: DatabaseArgs,
                      ) -> dict[str, pulumi.Input[str]]:
-    """The primary's inputs whose change makes AWS replace it (stacks/replacements.py): a new
+    """The primary's inputs whose change makes AWS replace it (stacks/review/replacements.py): a new
     instance, so a new final snapshot name, never the one its predecessor left behind."""
     return {"identifier": identifier, "engine": "postgres", "kmsKeyId": kms_key_arn,
             "dbSubnetGroupName": subnet_group, "storageEncrypted": "true",

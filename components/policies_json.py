@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 ECR_RELEASE_TAG_PREFIXES: tuple[str, ...] = ("v", "release-")
-# What the pipelines tag the storefront's builds with (stacks/preview.py, .github/workflows).
+# What the pipelines tag the storefront's builds with (stacks/previews/, .github/workflows).
 ECR_COMMIT_TAG_PREFIX = "git-"
 ECR_PREVIEW_TAG_PREFIX = "preview-"
 

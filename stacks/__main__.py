@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from stacks import diff_command, ops, plan, preview_command
+from stacks.ops import command as ops
+from stacks.plan import command as plan
+from stacks.previews import command as previews
+from stacks.review import command as review
 
-COMMANDS = (plan, diff_command, preview_command, ops)
+COMMANDS = (plan, review, previews, ops)
 
 
 class _Parser(argparse.ArgumentParser):

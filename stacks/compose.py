@@ -36,7 +36,7 @@ from components.registry import Registry, RegistryArgs
 from components.storefront import Storefront, StorefrontArgs
 from components.storefront_pod import HTTP_PORT
 from components.subnets import plan_subnets
-from stacks import preview
+from stacks.previews import environment as preview
 from stacks.settings import Settings, SmtpSettings
 
 
@@ -173,7 +173,7 @@ def _edge_and_cdn(settings: Settings) -> tuple[Edge, Cdn]:
 
 def _origin(settings: Settings, network: Network) -> Origin:
     """The name CloudFront connects to: the stack issues its certificate when the name lies in
-    shop:domain's zone, else shop:originCertificateArn brings one (stacks/settings.py)."""
+    shop:domain's zone, else shop:originCertificateArn brings one (settings/loader.py)."""
     e = settings.edge
     return Origin("origin", OriginArgs(
         domain_name=e.origin_domain,
@@ -273,7 +273,7 @@ def _monitoring(settings: Settings, platform: Platform, storage_class: str,
                 on_cluster: pulumi.ResourceOptions) -> Monitoring:
     """Prometheus, Alertmanager and Grafana, their volumes on the add-ons' gp3 class; Grafana
     reads the data tier's CloudWatch metrics through its own IAM role. dev's Prometheus also
-    scrapes the preview environments on its cluster (stacks/preview.py)."""
+    scrapes the preview environments on its cluster (previews/environment.py)."""
     m = settings.monitoring
     return Monitoring("monitoring", MonitoringArgs(
         cluster_name=settings.cluster.name,
@@ -352,7 +352,7 @@ def export_workloads(workloads: Workloads) -> None:
 
 
 def export_preview_base(settings: Settings, platform: Platform, workloads: Workloads) -> None:
-    """What the preview stacks on this cluster read by StackReference (stacks/preview.py),
+    """What the preview stacks on this cluster read by StackReference (previews/environment.py),
     besides the kubeconfig and the repository."""
     assert workloads.data_images is not None  # hosts_previews implies them
     pulumi.export("vpcCidr", settings.network.vpc_cidr)

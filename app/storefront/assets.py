@@ -1,6 +1,6 @@
 """Static asset URLs: served by Flask locally, by CloudFront when ASSET_BASE_URL is set.
 
-``stacks.ops sync-static`` uploads ``static/`` under the key prefix ``static/`` and the
+``python -m stacks ops sync-static`` uploads ``static/`` under the key prefix ``static/`` and the
 distribution routes ``/static/*`` to that bucket, so a file's URL is the same path on
 either host.
 """

@@ -1,6 +1,6 @@
 """The CrossGuard policy pack: ``pulumi preview --policy-pack platform/policy``.
 
-Each rule of ``stacks.policies`` becomes one policy of the same name, so a violation reads the
+Each rule of ``stacks.policy`` becomes one policy of the same name, so a violation reads the
 same here as in ``python -m stacks plan``. Optional per-policy config
 (``--policy-pack-config``): ``environment`` (dev|prod|preview; otherwise each resource's
 Environment tag decides), ``registryHost`` (the stack's ECR host; otherwise any private ECR
@@ -36,7 +36,7 @@ from pulumi_policy import (  # noqa: E402 - needs the path above
 )
 from pulumi_policy.proxy import UnknownValueError  # noqa: E402
 
-from stacks.policies import (  # noqa: E402
+from stacks.policy import (  # noqa: E402
     RULES,
     Context,
     Resource,

@@ -27,8 +27,8 @@ if str(REPO_ROOT) not in sys.path:
 import boto3  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 
-from stacks.plan import PlanError, stack_config  # noqa: E402
-from stacks.policies import RULES  # noqa: E402
+from stacks.plan.command import PlanError, stack_config  # noqa: E402
+from stacks.policy import RULES  # noqa: E402
 from stacks.settings import SettingsError, load_from_mapping  # noqa: E402
 
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pulumi
 import pytest
 
-from stacks.mocks import Recorded, run_under_mocks
-from stacks.policy_facts import is_taggable
+from stacks.plan.mocks import Recorded, run_under_mocks
+from stacks.policy.facts import is_taggable
 
 PROD_TAGS = {"Project": "shop", "Environment": "prod", "Owner": "platform-team",
              "CostCenter": "shop"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.mocks import Recorded
-from stacks.plan import ROOT, run_plan, stack_config
+from stacks.plan.command import ROOT, run_plan, stack_config
+from stacks.plan.mocks import Recorded
 from stacks.settings import Settings, load_from_mapping
 
 TAGS = {"Project": "shop", "Environment": "dev", "Owner": "platform-team", "CostCenter": "shop"}

@@ -23,8 +23,8 @@ from components.workload_policies import (
     cluster_autoscaler_policy,
     log_shipping_policy,
 )
-from stacks.mocks import ACCOUNT_ID
-from stacks.policies import Context, check
+from stacks.plan.mocks import ACCOUNT_ID
+from stacks.policy import Context, check
 from tests.infra.component_support import (
     PROD_TAGS,
     assert_refused,

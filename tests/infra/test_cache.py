@@ -16,8 +16,8 @@ from components.cache import (
     high_availability,
     parameter_group_family,
 )
-from stacks.mocks import SECRET
-from stacks.policies import Context, Resource, check
+from stacks.plan.mocks import SECRET
+from stacks.policy import Context, Resource, check
 from tests.infra.component_support import (
     DEV_TAGS,
     NODE_SG,

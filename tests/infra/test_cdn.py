@@ -15,7 +15,7 @@ from components.cdn import (
     CdnArgs,
 )
 from components.policies_json import cloudfront_assets_bucket_policy, tls_only_bucket_policy
-from stacks.mocks import SECRET
+from stacks.plan.mocks import SECRET
 from tests.infra.component_support import (
     DEV_TAGS,
     PROD_TAGS,

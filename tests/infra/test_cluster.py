@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from components.cluster import CLUSTER_ADMIN_POLICY, LOG_TYPES, Cluster, ClusterArgs, ami_type_for
-from stacks.mocks import SECRET, Recorded, run_under_mocks
+from stacks.plan.mocks import SECRET, Recorded, run_under_mocks
 from tests.infra.component_support import assert_refused
 from tests.infra.conftest import TAGS
 

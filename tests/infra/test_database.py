@@ -16,8 +16,8 @@ from components.database import (
     parameter_group_prefix,
     parameters,
 )
-from stacks.mocks import SECRET, Recorded
-from stacks.policies import Context, Resource, check
+from stacks.plan.mocks import SECRET, Recorded
+from stacks.policy import Context, Resource, check
 from tests.infra.component_support import (
     DEV_TAGS,
     NODE_SG,

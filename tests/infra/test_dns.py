@@ -19,7 +19,7 @@ from components.dns import (
     viewer_names,
 )
 from components.waf import MANAGED_RULE_GROUPS, web_acl_rules
-from stacks.mocks import CLOUDFRONT_ZONE_ID, run_under_mocks
+from stacks.plan.mocks import CLOUDFRONT_ZONE_ID, run_under_mocks
 from tests.infra.component_support import (
     DEV_TAGS,
     PROD_TAGS,

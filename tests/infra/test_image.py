@@ -18,7 +18,7 @@ from components.image import (
     mirror_tag,
     registry_host,
 )
-from stacks.mocks import ACCOUNT_ID, SECRET
+from stacks.plan.mocks import ACCOUNT_ID, SECRET
 from tests.infra.component_support import assert_no_secret_values, assert_refused, run_component
 
 BUILD = "docker-build:index:Image"

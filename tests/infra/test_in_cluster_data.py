@@ -14,8 +14,8 @@ from components.endpoints import postgres_url, redis_url
 from components.in_cluster_data import InClusterData, InClusterDataArgs, service_host
 from components.k8s import Resources
 from components.storefront import Storefront
-from stacks.mocks import ACCOUNT_ID, SECRET, run_under_mocks
-from stacks.policies import Context, check
+from stacks.plan.mocks import ACCOUNT_ID, SECRET, run_under_mocks
+from stacks.policy import Context, check
 from tests.infra.component_support import all_inputs, assert_no_secret_values, assert_refused
 from tests.infra.test_storefront import managed_endpoints, storefront_args
 

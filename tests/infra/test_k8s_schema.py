@@ -15,9 +15,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from stacks.mocks import SECRET
-from stacks.plan import run_plan
-from stacks.recorded import UNKNOWN, RecordedResource
+from stacks.plan.command import run_plan
+from stacks.plan.mocks import SECRET
+from stacks.plan.recorded import UNKNOWN, RecordedResource
 from tests.infra.conftest import stack_settings
 
 # Not Kubernetes objects: the provider itself, and Helm releases (their charts render the

@@ -22,7 +22,7 @@ from components.monitoring import (
     receivers_secret_data,
 )
 from components.monitoring_values import secret_file
-from stacks.mocks import ACCOUNT_ID, SECRET
+from stacks.plan.mocks import ACCOUNT_ID, SECRET
 from tests.infra.component_support import (
     PROD_TAGS,
     all_inputs,

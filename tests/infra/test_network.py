@@ -10,7 +10,7 @@ import pytest
 
 from components.network import INTERFACE_ENDPOINTS, Network, NetworkArgs
 from components.subnets import az_slot, choose_azs, nat_az_for, nat_azs, plan_subnets
-from stacks.mocks import Recorded, run_under_mocks
+from stacks.plan.mocks import Recorded, run_under_mocks
 from tests.infra.component_support import assert_refused
 from tests.infra.conftest import TAGS
 

@@ -19,8 +19,8 @@ from components.origin import (
     certificate_region,
 )
 from stacks import compose
-from stacks.mocks import Recorded, run_under_mocks
-from stacks.policies import check
+from stacks.plan.mocks import Recorded, run_under_mocks
+from stacks.policy import check
 from stacks.settings import Settings, load_from_mapping
 from tests.infra.component_support import (
     PROD_TAGS,

@@ -16,8 +16,8 @@ from components.k8s import Resources
 from components.storefront import Storefront, StorefrontArgs, app_settings
 from components.storefront_network import origin_condition
 from components.storefront_pod import migration_job_name
-from stacks.mocks import ACCOUNT_ID, SECRET
-from stacks.policies import Context, check
+from stacks.plan.mocks import ACCOUNT_ID, SECRET
+from stacks.policy import Context, check
 from tests.infra.component_support import (
     PROD_TAGS,
     all_inputs,
