@@ -3,13 +3,12 @@ blueprints' schemas; Swagger UI is served from the swagger-ui-bundle package (no
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_smorest import Api
 from marshmallow import Schema, fields
 
+from app.api_routes import API_PREFIX, takes_this_upload
 from app.errors import error_response, handle_http_exception
-
-API_PREFIX = "/api/v1"
 
 
 class ErrorBodySchema(Schema):
@@ -41,20 +40,9 @@ def _require_json_body():
         return None
     if request.content_length in (None, 0) and not request.headers.get("Transfer-Encoding"):
         return None
-    if not request.is_json and not _takes_this_upload():
+    if not request.is_json and not takes_this_upload():
         return error_response(415, "request body must be application/json")
     return None
-
-
-def accepts_uploads(view):
-    """Mark a view that also takes multipart/form-data: a file upload."""
-    view.accepts_uploads = True
-    return view
-
-
-def _takes_this_upload() -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
-    return request.mimetype == "multipart/form-data" and getattr(view, "accepts_uploads", False)
 
 
 def init_api(app: Flask) -> None:

@@ -29,7 +29,7 @@ from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from limits import parse_many
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.api import API_PREFIX
+from app.api_routes import API_PREFIX
 from app.auth.service import normalize_email
 from app.auth.tokens import decode
 from app.errors import DomainError, error_response

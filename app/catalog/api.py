@@ -12,7 +12,7 @@ from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from app import media
-from app.api import accepts_uploads
+from app.api_routes import accepts_uploads
 from app.auth.guards import admin_endpoint, current_user, optional_user
 from app.catalog import cache, service
 from app.catalog.schemas import (

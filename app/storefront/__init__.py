@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
-from app.api import API_PREFIX
+from app.api_routes import API_PREFIX
 
 bp = Blueprint("storefront", __name__, template_folder="templates",
                static_folder="static", static_url_path="/static")
