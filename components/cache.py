@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -15,19 +14,19 @@ import pulumi_aws as aws
 
 from components.arg_checks import (
     require_choice,
-    require_items,
     require_pattern,
     require_range,
     require_snapshot_name,
-    require_tags,
     with_name,
 )
 from components.data_security import (
+    IsolatedStoreArgs,
     encryption_key,
     final_snapshot_name,
     generated_password,
-    ingress_only_from,
+    isolated_placement,
     stored_secret,
+    validate_isolated,
 )
 
 REDIS_PORT = 6379
@@ -39,12 +38,9 @@ _NODE_TYPE = re.compile(r"cache\.[a-z0-9]+\.[a-z0-9]+")
 
 
 @dataclass(frozen=True)
-class CacheArgs:
-    vpc_id: pulumi.Input[str]
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    # The only groups admitted on 6379: the EKS nodes' security group.
-    allowed_security_group_ids: Sequence[pulumi.Input[str]]
-    tags: Mapping[str, str]
+class CacheArgs(IsolatedStoreArgs):
+    """Where it sits (IsolatedStoreArgs: the groups admitted on 6379), then Redis itself."""
+
     engine_version: str = "7.1"
     node_type: str = "cache.t4g.micro"
     # A primary plus (node_count - 1) replicas; two or more turn on failover and multi-AZ.
@@ -56,9 +52,7 @@ class CacheArgs:
 
 
 def validate(args: CacheArgs) -> None:
-    require_tags(args.tags)
-    require_items("subnet_ids", args.subnet_ids)
-    require_items("allowed_security_group_ids", args.allowed_security_group_ids)
+    validate_isolated(args)
     require_pattern("engine_version", args.engine_version, _ENGINE_VERSION,
                     "a Redis 7 version like '7.1'")
     require_pattern("node_type", args.node_type, _NODE_TYPE,
@@ -109,13 +103,9 @@ class Cache(pulumi.ComponentResource):
 
         key = encryption_key(name, "the storefront cache, its snapshots and secret",
                              args.tags, self, args.deletion_protection)
-        group = ingress_only_from(name, vpc_id=args.vpc_id, port=REDIS_PORT,
-                                  source_security_group_ids=args.allowed_security_group_ids,
-                                  purpose="Redis", tags=args.tags, parent=self)
-        subnets = aws.elasticache.SubnetGroup(
-            f"{name}-subnets", subnet_ids=args.subnet_ids,
-            description="Isolated subnets of the storefront cache",
-            tags=with_name(args.tags, f"{name}-subnets"), opts=child)
+        group, subnets = isolated_placement(name, args, port=REDIS_PORT, purpose="Redis",
+                                            store="cache",
+                                            subnet_group=aws.elasticache.SubnetGroup, parent=self)
         params = aws.elasticache.ParameterGroup(
             f"{name}-params", family=parameter_group_family(args.engine_version),
             description="Storefront cache settings",

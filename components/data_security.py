@@ -1,19 +1,57 @@
-"""Building blocks the database and the cache share: a customer managed KMS key, a
-security group open to named groups on one port, a generated credential and the Secrets
-Manager secret operators read it from.
+"""Building blocks the database and the cache share: where they sit (the isolated subnets,
+a security group open to named groups on one port), a customer managed KMS key, a generated
+credential and the Secrets Manager secret operators read it from.
 
 They create children of the calling component, so they take its `parent`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.arg_checks import with_name
+from components.arg_checks import require_items, require_tags, with_name
+
+
+@dataclass(frozen=True)
+class IsolatedStoreArgs:
+    """What a managed data store needs to sit in the isolated subnets, reachable from named
+    security groups only. The database's and the cache's Args extend it."""
+
+    vpc_id: pulumi.Input[str]
+    # The isolated (data) subnets.
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    # The only groups admitted on the store's port: the EKS nodes' security group.
+    allowed_security_group_ids: Sequence[pulumi.Input[str]]
+    tags: Mapping[str, str]
+
+
+def validate_isolated(args: IsolatedStoreArgs, minimum_subnets: int = 1) -> None:
+    require_tags(args.tags)
+    require_items("subnet_ids", args.subnet_ids, minimum=minimum_subnets)
+    require_items("allowed_security_group_ids", args.allowed_security_group_ids)
+
+
+def isolated_placement(
+    name: str, args: IsolatedStoreArgs, *, port: int, purpose: str, store: str,
+    subnet_group: Callable[..., Any], parent: pulumi.Resource,
+) -> tuple[aws.ec2.SecurityGroup, Any]:
+    """The store's security group (``port`` from the allowed groups only) and its subnet group
+    over the isolated subnets; ``subnet_group`` is the service's class (``aws.rds.SubnetGroup``,
+    ``aws.elasticache.SubnetGroup``), which take the same inputs."""
+    group = ingress_only_from(name, vpc_id=args.vpc_id, port=port,
+                              source_security_group_ids=args.allowed_security_group_ids,
+                              purpose=purpose, tags=args.tags, parent=parent)
+    subnets = subnet_group(
+        f"{name}-subnets", subnet_ids=args.subnet_ids,
+        description=f"Isolated subnets of the storefront {store}",
+        tags=with_name(args.tags, f"{name}-subnets"), opts=pulumi.ResourceOptions(parent=parent))
+    return group, subnets
 
 
 def encryption_key(

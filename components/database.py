@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,18 +24,18 @@ import pulumi_aws as aws
 
 from components.arg_checks import (
     require_choice,
-    require_items,
     require_pattern,
     require_range,
-    require_tags,
     with_name,
 )
 from components.data_security import (
+    IsolatedStoreArgs,
     encryption_key,
     final_snapshot_name,
     generated_password,
-    ingress_only_from,
+    isolated_placement,
     stored_secret,
+    validate_isolated,
 )
 from components.log_groups import require_retention, retained_log_group
 from components.policies_json import service_assume_role_policy
@@ -54,13 +53,10 @@ _PG_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
-class DatabaseArgs:
-    vpc_id: pulumi.Input[str]
-    # The isolated (data) subnets, in at least two AZs as RDS requires.
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    # The only groups admitted on 5432: the EKS nodes' security group.
-    allowed_security_group_ids: Sequence[pulumi.Input[str]]
-    tags: Mapping[str, str]
+class DatabaseArgs(IsolatedStoreArgs):
+    """Where it sits (IsolatedStoreArgs: the groups admitted on 5432, subnets in at least two
+    AZs as RDS requires), then PostgreSQL itself."""
+
     # A major version ("16") lets automatic minor upgrades happen without showing as drift.
     engine_version: str = "16"
     instance_class: str = "db.t4g.micro"
@@ -93,9 +89,7 @@ def validate_identifier(identifier: str) -> None:
 
 
 def validate(args: DatabaseArgs) -> None:
-    require_tags(args.tags)
-    require_items("subnet_ids", args.subnet_ids, minimum=2)
-    require_items("allowed_security_group_ids", args.allowed_security_group_ids)
+    validate_isolated(args, minimum_subnets=2)
     require_pattern("engine_version", args.engine_version, _ENGINE_VERSION,
                     "a PostgreSQL major 14-18, optionally with a minor, like '16' or '16.4'")
     require_pattern("instance_class", args.instance_class, _INSTANCE_CLASS,
@@ -183,13 +177,9 @@ class Database(pulumi.ComponentResource):
 
         key = encryption_key(name, "the storefront database, its snapshots and secret",
                              args.tags, self, args.deletion_protection)
-        group = ingress_only_from(name, vpc_id=args.vpc_id, port=POSTGRES_PORT,
-                                  source_security_group_ids=args.allowed_security_group_ids,
-                                  purpose="PostgreSQL", tags=args.tags, parent=self)
-        subnets = aws.rds.SubnetGroup(
-            f"{name}-subnets", subnet_ids=args.subnet_ids,
-            description="Isolated subnets of the storefront database",
-            tags=with_name(args.tags, f"{name}-subnets"), opts=child)
+        group, subnets = isolated_placement(name, args, port=POSTGRES_PORT, purpose="PostgreSQL",
+                                            store="database", subnet_group=aws.rds.SubnetGroup,
+                                            parent=self)
         params = aws.rds.ParameterGroup(
             f"{name}-params",
             name_prefix=parameter_group_prefix(identifier, args.engine_version),
