@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from app.auth import service
-from app.auth.guards import current_user, login_required
+from app.auth.guards import current_user, signed_in_endpoint
 from app.auth.schemas import LoginSchema, RefreshSchema, RegisterSchema, TokensSchema, UserSchema
 from app.cart.schemas import CartTokenHeaderSchema
 from app.models import User
@@ -14,8 +14,6 @@ from app.ratelimit import limit_sign_in, limit_sign_up
 blp = Blueprint("auth", __name__, url_prefix="/auth",
                 description="Accounts and sessions: access tokens live 15 minutes, refresh "
                             "tokens 7 days and rotate on every use.")
-
-BEARER = [{"bearerAuth": []}]
 
 
 def _signed_in(user: User, cart_token: str | None) -> dict:
@@ -72,10 +70,8 @@ def logout(data: dict):
 
 
 @blp.get("/me")
-@login_required
-@blp.doc(security=BEARER)
+@signed_in_endpoint(blp)
 @blp.response(200, UserSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
 def me():
     """The signed-in account."""
     return current_user()

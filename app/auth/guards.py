@@ -72,14 +72,29 @@ def admin_required(view):
     return wrapper
 
 
-def admin_endpoint(blp: Blueprint):
-    """An API view for admins only, checked before the body is even parsed (a guest gets
-    401, not 422), with its 401/403 answers and Bearer security in the OpenAPI document."""
+BEARER = [{"bearerAuth": []}]
+UNAUTHORIZED = (401, "UNAUTHORIZED")
+FORBIDDEN = (403, "FORBIDDEN")
+
+
+def _guarded_endpoint(blp: Blueprint, guard, answers: tuple[tuple[int, str], ...]):
+    """`guard` runs before the body is even parsed (a guest gets 401, not 422); the OpenAPI
+    document shows the guard's answers and Bearer security."""
 
     def decorate(view):
-        view = admin_required(view)
-        view = blp.alt_response(401, response="UNAUTHORIZED")(view)
-        view = blp.alt_response(403, response="FORBIDDEN")(view)
-        return blp.doc(security=[{"bearerAuth": []}])(view)
+        view = guard(view)
+        for status, response in answers:
+            view = blp.alt_response(status, response=response)(view)
+        return blp.doc(security=BEARER)(view)
 
     return decorate
+
+
+def signed_in_endpoint(blp: Blueprint):
+    """An API view for a signed-in account: 401 for a guest."""
+    return _guarded_endpoint(blp, login_required, (UNAUTHORIZED,))
+
+
+def admin_endpoint(blp: Blueprint):
+    """An API view for admins only: 401 for a guest, 403 for anyone else."""
+    return _guarded_endpoint(blp, admin_required, (UNAUTHORIZED, FORBIDDEN))

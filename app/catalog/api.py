@@ -52,6 +52,39 @@ def _viewer_is_admin() -> bool:
     return user is not None and user.is_admin
 
 
+def _stacked(*decorators):
+    """The decorators as if written one above the other, the first outermost."""
+
+    def decorate(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
+def _cached_item(blp: Blueprint, rule: str, key: str, schema, versions):
+    """GET one category or product: 404 when there is none (or it is hidden from the viewer),
+    read from the replica, an anonymous viewer's answer kept whole in the cache."""
+    return _stacked(blp.route(rule, methods=["GET"]), cache.response(key, schema, versions),
+                    reads_from_replica, blp.response(200, schema),
+                    blp.alt_response(404, response="NOT_FOUND"))
+
+
+def _admin_item_change(blp: Blueprint, method: str, rule: str, schema, arguments=None,
+                       conflicts: bool = False):
+    """An admin's change to one category or product, answered with the item: 404 when there
+    is none, and with ``conflicts`` 409 when the change clashes (a taken slug or SKU, stock
+    below zero)."""
+    decorators = [blp.route(rule, methods=[method]), admin_endpoint(blp)]
+    if arguments is not None:
+        decorators.append(blp.arguments(arguments))
+    decorators += [blp.response(200, schema), blp.alt_response(404, response="NOT_FOUND")]
+    if conflicts:
+        decorators.append(blp.alt_response(409, response="CONFLICT"))
+    return _stacked(*decorators)
+
+
 # --- categories ------------------------------------------------------------------------
 
 @categories_blp.route("", methods=["GET"])
@@ -74,41 +107,28 @@ def create_category(data):
     return service.create_category(**data)
 
 
-@categories_blp.route("/<int:category_id>", methods=["GET"])
-@cache.response("api-category", CategorySchema, cache.category_versions)
-@reads_from_replica
-@categories_blp.response(200, CategorySchema)
-@categories_blp.alt_response(404, response="NOT_FOUND")
+@_cached_item(categories_blp, "/<int:category_id>", "api-category", CategorySchema,
+              cache.category_versions)
 def get_category(category_id: int):
     """A category by id"""
     return service.get_category(category_id, include_inactive=_viewer_is_admin())
 
 
-@categories_blp.route("/slug/<slug>", methods=["GET"])
-@cache.response("api-category", CategorySchema, cache.category_versions)
-@reads_from_replica
-@categories_blp.response(200, CategorySchema)
-@categories_blp.alt_response(404, response="NOT_FOUND")
+@_cached_item(categories_blp, "/slug/<slug>", "api-category", CategorySchema,
+              cache.category_versions)
 def get_category_by_slug(slug: str):
     """A category by slug"""
     return service.get_category_by_slug(slug, include_inactive=_viewer_is_admin())
 
 
-@categories_blp.route("/<int:category_id>", methods=["PATCH"])
-@admin_endpoint(categories_blp)
-@categories_blp.arguments(CategoryUpdateSchema)
-@categories_blp.response(200, CategorySchema)
-@categories_blp.alt_response(404, response="NOT_FOUND")
-@categories_blp.alt_response(409, response="CONFLICT")
+@_admin_item_change(categories_blp, "PATCH", "/<int:category_id>", CategorySchema,
+                    arguments=CategoryUpdateSchema, conflicts=True)
 def update_category(changes, category_id: int):
     """Update a category (is_active: true reactivates it)"""
     return service.update_category(category_id, changes)
 
 
-@categories_blp.route("/<int:category_id>", methods=["DELETE"])
-@admin_endpoint(categories_blp)
-@categories_blp.response(200, CategorySchema)
-@categories_blp.alt_response(404, response="NOT_FOUND")
+@_admin_item_change(categories_blp, "DELETE", "/<int:category_id>", CategorySchema)
 def deactivate_category(category_id: int):
     """Deactivate a category (it is kept, hidden from shoppers)"""
     return service.deactivate_category(category_id)
@@ -145,52 +165,35 @@ def create_product(data):
     return service.create_product(data)
 
 
-@products_blp.route("/<int:product_id>", methods=["GET"])
-@cache.response("api-product", ProductSchema, cache.product_versions)
-@reads_from_replica
-@products_blp.response(200, ProductSchema)
-@products_blp.alt_response(404, response="NOT_FOUND")
+@_cached_item(products_blp, "/<int:product_id>", "api-product", ProductSchema,
+              cache.product_versions)
 def get_product(product_id: int):
     """A product by id"""
     return service.get_product(product_id, include_inactive=_viewer_is_admin())
 
 
-@products_blp.route("/sku/<sku>", methods=["GET"])
-@cache.response("api-product", ProductSchema, cache.listing_versions)
-@reads_from_replica
-@products_blp.response(200, ProductSchema)
-@products_blp.alt_response(404, response="NOT_FOUND")
+@_cached_item(products_blp, "/sku/<sku>", "api-product", ProductSchema,
+              cache.listing_versions)
 def get_product_by_sku(sku: str):
     """A product by SKU (case-insensitive)"""
     return service.get_product_by_sku(sku, include_inactive=_viewer_is_admin())
 
 
-@products_blp.route("/<int:product_id>", methods=["PATCH"])
-@admin_endpoint(products_blp)
-@products_blp.arguments(ProductUpdateSchema)
-@products_blp.response(200, ProductSchema)
-@products_blp.alt_response(404, response="NOT_FOUND")
-@products_blp.alt_response(409, response="CONFLICT")
+@_admin_item_change(products_blp, "PATCH", "/<int:product_id>", ProductSchema,
+                    arguments=ProductUpdateSchema, conflicts=True)
 def update_product(changes, product_id: int):
     """Update a product (stock changes go through /stock; is_active: true reactivates)"""
     return service.update_product(product_id, changes)
 
 
-@products_blp.route("/<int:product_id>", methods=["DELETE"])
-@admin_endpoint(products_blp)
-@products_blp.response(200, ProductSchema)
-@products_blp.alt_response(404, response="NOT_FOUND")
+@_admin_item_change(products_blp, "DELETE", "/<int:product_id>", ProductSchema)
 def deactivate_product(product_id: int):
     """Deactivate a product (it is kept for past orders, hidden from shoppers)"""
     return service.deactivate_product(product_id)
 
 
-@products_blp.route("/<int:product_id>/stock", methods=["POST"])
-@admin_endpoint(products_blp)
-@products_blp.arguments(StockAdjustmentSchema)
-@products_blp.response(200, ProductSchema)
-@products_blp.alt_response(404, response="NOT_FOUND")
-@products_blp.alt_response(409, response="CONFLICT")
+@_admin_item_change(products_blp, "POST", "/<int:product_id>/stock", ProductSchema,
+                    arguments=StockAdjustmentSchema, conflicts=True)
 def adjust_stock(data, product_id: int):
     """Adjust stock atomically by delta, or set it; 409 if it would go below zero"""
     return service.adjust_stock(product_id, delta=data.get("delta"), set_to=data.get("set"))

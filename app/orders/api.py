@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_smorest import Blueprint
 
-from app.auth.guards import admin_endpoint, current_user, login_required
+from app.auth.guards import admin_endpoint, current_user, signed_in_endpoint
 from app.orders import lifecycle, service
 from app.orders.schemas import (
     CheckoutSchema,
@@ -21,18 +21,9 @@ from app.payments import CardDetails
 blp = Blueprint("orders", __name__, url_prefix="/orders",
                 description="Checkout, order history and the order lifecycle.")
 
-BEARER = [{"bearerAuth": []}]
-
-
-def _signed_in(view):
-    """Checked before the body is parsed, so a guest gets 401 rather than 422."""
-    view = login_required(view)
-    view = blp.alt_response(401, response="UNAUTHORIZED")(view)
-    return blp.doc(security=BEARER)(view)
-
 
 @blp.route("/checkout", methods=["POST"])
-@_signed_in
+@signed_in_endpoint(blp)
 @blp.arguments(CheckoutSchema)
 @blp.arguments(IdempotencyHeaderSchema, location="headers")
 @blp.response(201, OrderSchema, description="The order was placed.")
@@ -55,7 +46,7 @@ def checkout(data: dict, headers: dict):
 
 
 @blp.route("/mine", methods=["GET"])
-@_signed_in
+@signed_in_endpoint(blp)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, OrderPageSchema)
 def list_my_orders(args: dict):
@@ -75,7 +66,7 @@ def list_all_orders(args: dict):
 
 
 @blp.route("/<int:order_id>", methods=["GET"])
-@_signed_in
+@signed_in_endpoint(blp)
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_order(order_id: int):
@@ -84,7 +75,7 @@ def get_order(order_id: int):
 
 
 @blp.route("/<int:order_id>/cancel", methods=["POST"])
-@_signed_in
+@signed_in_endpoint(blp)
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT", description="The order has already shipped.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from app.auth.guards import admin_required, current_user, login_required
+from app.auth.guards import admin_endpoint, current_user, signed_in_endpoint
 from app.auth.schemas import TokensSchema, UserSchema
 from app.ratelimit import (
     limit_password_change,
@@ -25,27 +25,22 @@ from app.users.schemas import (
 blp = Blueprint("users", __name__, url_prefix="/users",
                 description="Profiles, passwords, password reset and user administration.")
 
-BEARER = [{"bearerAuth": []}]
 RESET_REQUESTED = ("If an account exists for that address, a link to reset its password "
                    "is on its way.")
 
 
 @blp.get("/me")
-@login_required
-@blp.doc(security=BEARER)
+@signed_in_endpoint(blp)
 @blp.response(200, UserSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
 def get_profile():
     """The signed-in account."""
     return current_user()
 
 
 @blp.patch("/me")
-@login_required
-@blp.doc(security=BEARER)
+@signed_in_endpoint(blp)
 @blp.arguments(ProfileUpdateSchema)
 @blp.response(200, UserSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
 def update_profile(changes: dict):
     """Change name and/or phone (null clears the phone)."""
     return service.update_profile(current_user(), changes)
@@ -53,11 +48,9 @@ def update_profile(changes: dict):
 
 @blp.post("/me/password")
 @limit_password_change
-@login_required
-@blp.doc(security=BEARER)
+@signed_in_endpoint(blp)
 @blp.arguments(PasswordChangeSchema)
 @blp.response(200, TokensSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
 def change_password(data: dict):
     """Change the password. Every session is signed out; the response is a new one."""
     return service.change_password(current_user(), data["old_password"], data["new_password"])
@@ -84,12 +77,9 @@ def confirm_password_reset(data: dict):
 
 
 @blp.get("")
-@admin_required
-@blp.doc(security=BEARER)
+@admin_endpoint(blp)
 @blp.arguments(UserListArgsSchema, location="query")
 @blp.response(200, UserPageSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
 def list_users(args: dict):
     """Administrators: every account, oldest first, optionally filtered by e-mail."""
     page = service.list_users(args["page"], args["per_page"], args.get("email"))
@@ -97,11 +87,8 @@ def list_users(args: dict):
 
 
 @blp.post("/<int:user_id>/deactivate")
-@admin_required
-@blp.doc(security=BEARER)
+@admin_endpoint(blp)
 @blp.response(200, UserSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def deactivate(user_id: int):
@@ -110,11 +97,8 @@ def deactivate(user_id: int):
 
 
 @blp.post("/<int:user_id>/activate")
-@admin_required
-@blp.doc(security=BEARER)
+@admin_endpoint(blp)
 @blp.response(200, UserSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
 def activate(user_id: int):
     """Administrators: let a deactivated account sign in again."""
