@@ -36,6 +36,7 @@ from components.registry import Registry, RegistryArgs
 from components.storefront import Storefront, StorefrontArgs
 from components.storefront_pod import HTTP_PORT
 from components.subnets import plan_subnets
+from stacks.compose_safeguards import network_acl_ports
 from stacks.previews import environment as preview
 from stacks.settings import Settings, SmtpSettings
 
@@ -120,6 +121,7 @@ def _network(settings: Settings) -> Network:
         cluster_name=settings.cluster.name,
         tags=settings.tags,
         flow_log_retention_days=settings.log_retention_days,
+        **network_acl_ports(settings, hosts_previews(settings)),
     ))
 
 

@@ -142,6 +142,7 @@ _ID_PREFIXES = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
     "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/networkAcl:NetworkAcl": "acl-",
     "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
@@ -150,7 +151,8 @@ _ID_PREFIXES = {
 
 def _vpc(fake: _Fake, _id: str) -> dict[str, Any]:
     return {"defaultSecurityGroupId": f"sg-{fake.hash[::-1]}",
-            "mainRouteTableId": f"rtb-{fake.hash[::-1]}"}
+            "mainRouteTableId": f"rtb-{fake.hash[::-1]}",
+            "defaultNetworkAclId": f"acl-{fake.hash[::-1]}"}
 
 
 def _eip(fake: _Fake, _id: str) -> dict[str, Any]:
