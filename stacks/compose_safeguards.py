@@ -5,8 +5,14 @@ copies. Kept apart from compose.py so each stays one concern and small.
 
 from __future__ import annotations
 
+from typing import Any
+
+import pulumi
+
 from components.endpoints import POSTGRES_PORT, REDIS_PORT
 from components.origin import HTTPS_PORT
+from components.recovery import Recovery, RecoveryArgs
+from components.security_logs import SecurityLogs, SecurityLogsArgs
 from components.storefront_pod import HTTP_PORT
 from stacks.settings import Settings
 
@@ -26,3 +32,45 @@ def network_acl_ports(settings: Settings, hosts_previews: bool) -> dict[str, tup
             egress.append(smtp_port)
     return {"listener_ports": listeners, "workload_ports": (HTTP_PORT,),
             "egress_ports": tuple(egress), "data_ports": (POSTGRES_PORT, REDIS_PORT)}
+
+
+def build_safeguards(settings: Settings, platform: Any) -> None:
+    """The security logs and the recovery copies the settings ask for, and their outputs."""
+    logs = settings.security_logs
+    if logs.cloudtrail or logs.guardduty:
+        monitoring = settings.monitoring
+        security = SecurityLogs("security", SecurityLogsArgs(
+            trail_name=settings.name_prefix,
+            region=settings.region,
+            tags=settings.tags,
+            cloudtrail=logs.cloudtrail,
+            guardduty=logs.guardduty,
+            retention_days=logs.retention_days,
+            protect=settings.deletion_protection,
+            alert_emails=tuple(filter(None, monitoring.alert_email.split(","))),
+            slack_webhook_url=(monitoring.slack_webhook_url.as_output()
+                               if monitoring.slack_webhook_url else None),
+        ))
+        pulumi.export("securityAlertTopicArn", security.alert_topic_arn)
+        if security.trail_arn is not None:
+            pulumi.export("cloudTrailArn", security.trail_arn)
+            pulumi.export("cloudTrailBucketName", security.log_bucket_name)
+        if security.detector_id is not None:
+            pulumi.export("guardDutyDetectorId", security.detector_id)
+    if settings.recovery.enabled:
+        recovery = Recovery("recovery", RecoveryArgs(
+            region=settings.recovery.region,
+            primary_region=settings.region,
+            tags=settings.tags,
+            database_arn=platform.database.instance_arn,
+            backup_retention_days=settings.database.backup_retention_days,
+            media_bucket_arn=platform.cdn.assets_bucket_arn,
+            media_bucket_name=platform.cdn.assets_bucket_name,
+            distribution_arn=platform.cdn.distribution_arn,
+            protect=settings.deletion_protection,
+        ))
+        # What `python -m stacks ops restore-recovery` and `ops recovery-media` read.
+        pulumi.export("recoveryRegion", recovery.region)
+        pulumi.export("databaseRecoveryBackupArn", recovery.database_backup_arn)
+        pulumi.export("mediaReplicaBucketName", recovery.media_replica_bucket_name)
+        pulumi.export("mediaReplicaDomainName", recovery.media_replica_domain_name)
