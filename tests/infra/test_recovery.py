@@ -64,9 +64,10 @@ def test_the_replica_bucket_is_private_versioned_encrypted_and_in_that_region(pr
     assert prod.outputs["media_replica_domain_name"].endswith(".s3.us-west-2.amazonaws.com")
     policy = json.loads(there["recovery-media-replica-policy"].inputs["policy"])
     read = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    replica_arn = output(there["recovery-media-replica"], "arn", "us-west-2")
     assert read == [{"Sid": "AllowCloudFrontOriginAccessControlRead", "Effect": "Allow",
                      "Principal": {"Service": "cloudfront.amazonaws.com"},
-                     "Action": "s3:GetObject", "Resource": output(there["recovery-media-replica"], "arn", "us-west-2") + "/*",
+                     "Action": "s3:GetObject", "Resource": f"{replica_arn}/*",
                      "Condition": {"StringEquals": {"AWS:SourceArn": DISTRIBUTION}}}]
 
 
