@@ -55,13 +55,14 @@ class NetworkArgs:
     workload_ports: tuple[int, ...] = (8000,)
     egress_ports: tuple[int, ...] = (443,)
     data_ports: tuple[int, ...] = (5432, 6379)
+    managed_endpoint_ports: tuple[int, ...] = ()
 
 
 def acl_layout(args: NetworkArgs, azs: list[str]) -> AclLayout:
     cidrs = tier_cidrs_of(plan_subnets(args.vpc_cidr, azs))
     return AclLayout(cidrs["public"], cidrs["private"], cidrs["isolated"],
                      args.listener_ports, args.workload_ports, args.egress_ports,
-                     args.data_ports)
+                     args.data_ports, args.managed_endpoint_ports)
 
 
 def validate(args: NetworkArgs) -> None:

@@ -14,6 +14,8 @@ What crosses a tier boundary, and nothing else:
 - nodes and pods -> the internet through the NAT gateways in the public tier, on the egress
   ports only (HTTPS for AWS APIs, registries and webhooks; the SMTP relay's port for alerts);
 - pods -> PostgreSQL (5432) and Redis (6379) in the isolated tier;
+- with GuardDuty's runtime monitoring, nodes -> its interface endpoint on 443, which GuardDuty
+  places in any subnet of the VPC (by free addresses), the isolated ones included;
 - the replies to each of these, on the ephemeral range.
 
 Inside the private tier everything is allowed: the EKS control plane's interfaces, the nodes,
@@ -49,6 +51,10 @@ class AclLayout:
     workload_ports: Sequence[int] = (8000,)  # the pods' the ALB targets
     egress_ports: Sequence[int] = (443,)  # to the internet, through the NAT gateways
     data_ports: Sequence[int] = (5432, 6379)  # PostgreSQL and Redis in the isolated tier
+    # Interface endpoints AWS places itself, in whichever subnet has addresses to spare:
+    # GuardDuty's `guardduty-data` for its runtime agent (443). The nodes must reach them in
+    # the isolated tier too (the public tier already admits 443 from them, for NAT).
+    managed_endpoint_ports: Sequence[int] = ()
 
 
 @dataclass(frozen=True)
@@ -126,15 +132,18 @@ def private_table(layout: AclLayout) -> AclTable:
         egress=(*_everything(layout.private_cidrs, "within the workload tier"),
                 *_ephemeral(layout.public_cidrs, "replies to the load balancer"),
                 *_tcp([ANYWHERE], layout.egress_ports, "to the internet through NAT"),
-                *_tcp(layout.isolated_cidrs, layout.data_ports, "to PostgreSQL and Redis")),
+                *_tcp(layout.isolated_cidrs, layout.data_ports, "to PostgreSQL and Redis"),
+                *_tcp(layout.isolated_cidrs, layout.managed_endpoint_ports,
+                      "to an AWS-placed interface endpoint")),
     )
 
 
 def isolated_table(layout: AclLayout) -> AclTable:
     """RDS and ElastiCache: they answer the workload tier and start nothing."""
     return AclTable(
-        ingress=tuple(_tcp(layout.private_cidrs, layout.data_ports,
-                           "pods to PostgreSQL and Redis")),
+        ingress=(*_tcp(layout.private_cidrs, layout.data_ports, "pods to PostgreSQL and Redis"),
+                 *_tcp(layout.private_cidrs, layout.managed_endpoint_ports,
+                       "nodes to an AWS-placed interface endpoint")),
         egress=tuple(_ephemeral(layout.private_cidrs, "replies to the pods")),
     )
 
@@ -157,9 +166,10 @@ def validate_layout(layout: AclLayout) -> None:
     for field in ("public_cidrs", "private_cidrs", "isolated_cidrs"):
         if not getattr(layout, field):
             raise ValueError(f"{field} must list at least one subnet CIDR")
-    for field in ("listener_ports", "workload_ports", "egress_ports", "data_ports"):
+    for field in ("listener_ports", "workload_ports", "egress_ports", "data_ports",
+                  "managed_endpoint_ports"):
         ports = getattr(layout, field)
-        if not ports or any(not 1 <= port <= 65535 for port in ports):
+        if (not ports and field != "managed_endpoint_ports") or any(not 1 <= port <= 65535 for port in ports):
             raise ValueError(f"{field} must list ports from 1 to 65535, got {list(ports)}")
         if len(set(ports)) != len(ports):
             raise ValueError(f"{field} must not repeat a port, got {list(ports)}")

@@ -22,7 +22,8 @@ PREVIEW_LISTENER_PORT = 80  # preview Ingresses listen over plain HTTP (previews
 def network_acl_ports(settings: Settings, hosts_previews: bool) -> dict[str, tuple[int, ...]]:
     """The NetworkArgs port fields: HTTPS in from viewers (and HTTP for the previews a stack
     hosts), the storefront's port to its pods, HTTPS out through NAT (and the SMTP relay's
-    port when alerts go by mail), PostgreSQL and Redis to the data tier."""
+    port when alerts go by mail), PostgreSQL and Redis to the data tier, and HTTPS to
+    GuardDuty's endpoint wherever it lands."""
     listeners = (HTTPS_PORT, PREVIEW_LISTENER_PORT) if hosts_previews else (HTTPS_PORT,)
     egress = [HTTPS_PORT]
     smtp = settings.monitoring.smtp
@@ -30,8 +31,11 @@ def network_acl_ports(settings: Settings, hosts_previews: bool) -> dict[str, tup
         smtp_port = int(smtp.smarthost.rsplit(":", 1)[1])
         if smtp_port not in egress:
             egress.append(smtp_port)
+    # GuardDuty puts its runtime agent's endpoint in whichever subnet has addresses to spare.
+    managed = (HTTPS_PORT,) if settings.security_logs.guardduty else ()
     return {"listener_ports": listeners, "workload_ports": (HTTP_PORT,),
-            "egress_ports": tuple(egress), "data_ports": (POSTGRES_PORT, REDIS_PORT)}
+            "egress_ports": tuple(egress), "data_ports": (POSTGRES_PORT, REDIS_PORT),
+            "managed_endpoint_ports": managed}
 
 
 def build_safeguards(settings: Settings, platform: Any) -> None:

@@ -36,6 +36,7 @@ def rows(rules) -> set[tuple]:
 
 
 def test_the_isolated_tier_answers_the_workload_tier_on_5432_and_6379_only() -> None:
+    # Without GuardDuty's runtime agent (LAYOUT has no AWS-placed endpoint ports).
     table = isolated_table(LAYOUT)
     assert rows(table.ingress) == {("tcp", cidr, port, port) for cidr in LAYOUT.private_cidrs
                                    for port in (5432, 6379)}
@@ -78,6 +79,16 @@ def test_alert_mail_port_and_preview_listener_are_added_only_when_asked() -> Non
     assert ("tcp", LAYOUT.private_cidrs[0], 587, 587) in public
     assert ("tcp", "0.0.0.0/0", 587, 587) in rows(private_table(layout).egress)
     assert ("tcp", "0.0.0.0/0", 587, 587) not in rows(private_table(LAYOUT).egress)
+
+
+def test_aws_placed_endpoints_are_reachable_in_the_isolated_tier_only_when_asked() -> None:
+    layout = AclLayout(LAYOUT.public_cidrs, LAYOUT.private_cidrs, LAYOUT.isolated_cidrs,
+                       managed_endpoint_ports=(443,))
+    assert {("tcp", cidr, 443, 443) for cidr in LAYOUT.private_cidrs} <= rows(
+        isolated_table(layout).ingress)
+    assert {("tcp", cidr, 443, 443) for cidr in LAYOUT.isolated_cidrs} <= rows(
+        private_table(layout).egress)
+    assert not any(r[2] == 443 for r in rows(isolated_table(LAYOUT).ingress))
 
 
 def test_rule_numbers_step_by_ten_and_every_rule_allows() -> None:
@@ -155,6 +166,10 @@ def prod_flows(subnets: list[Subnet], egress_ports: tuple[int, ...]) -> list[Flo
             flows.append(Flow("control plane -> kubelet", _host(other, 30), pod, 10250))
             flows.append(Flow("pod -> CoreDNS", pod, _host(other, 40), 53, protocol="udp"))
             flows.append(Flow("node -> interface endpoint", pod, _host(other, 50), 443))
+        # GuardDuty places its runtime agent's endpoint in any subnet with addresses to spare.
+        for tier in ("public", "isolated", "private"):
+            flows += [Flow("node -> GuardDuty endpoint", pod, _host(cidr, 60), 443)
+                      for cidr in tiers[tier]]
     return flows
 
 
@@ -185,7 +200,11 @@ def test_the_replay_catches_a_missing_ephemeral_range(prod_plan: Recorded) -> No
     broken = [Subnet(s.cidr, s.ingress, [r for r in s.egress if r["fromPort"] != 1024])
               if s in isolated else s for s in subnets]
     problems = replay_all(broken, prod_flows(broken, (443,)))
-    assert problems and all("pod -> " in p and "egress of 10.20." in p for p in problems)
+    isolated_cidrs = {s.cidr for s in isolated}
+    assert problems and all(any(f"egress of {cidr} drops" in p for cidr in isolated_cidrs)
+                            for p in problems)
+    assert {p.split(":")[0] for p in problems} == {"pod -> PostgreSQL", "pod -> Redis",
+                                                   "node -> GuardDuty endpoint"}
     # A range that stops short (Linux's 32768-60999 instead of 1024-65535) is caught too.
     short = [Subnet(s.cidr, [{**r, "toPort": 60999} if r["fromPort"] == 1024 else r
                              for r in s.ingress], s.egress) for s in subnets]
