@@ -169,7 +169,8 @@ def validate_layout(layout: AclLayout) -> None:
     for field in ("listener_ports", "workload_ports", "egress_ports", "data_ports",
                   "managed_endpoint_ports"):
         ports = getattr(layout, field)
-        if (not ports and field != "managed_endpoint_ports") or any(not 1 <= port <= 65535 for port in ports):
+        required = field != "managed_endpoint_ports"
+        if (required and not ports) or any(not 1 <= port <= 65535 for port in ports):
             raise ValueError(f"{field} must list ports from 1 to 65535, got {list(ports)}")
         if len(set(ports)) != len(ports):
             raise ValueError(f"{field} must not repeat a port, got {list(ports)}")
