@@ -2,7 +2,9 @@
 security logs (CloudTrail, GuardDuty) in prod, and prod's cross-region recovery copy.
 
 A rule about something missing has no resource of its own to blame; it names the stack's root
-resource when the caller has one (CrossGuard does), else the first prod resource.
+resource when the caller has one (CrossGuard does), else the VPC. Such rules judge a whole
+platform stack only (one with a VPC, or the root CrossGuard passes): a component checked on
+its own, or a preview environment, lacks the trail by design.
 """
 
 from __future__ import annotations
@@ -21,24 +23,25 @@ RDS_INSTANCE = "aws:rds/instance:Instance"
 BACKUP_REPLICATION = ("aws:rds/instanceAutomatedBackupsReplication:"
                       "InstanceAutomatedBackupsReplication")
 STACK = "pulumi:pulumi:Stack"
+VPC = "aws:ec2/vpc:Vpc"
 EKS_FEATURES = ("EKS_AUDIT_LOGS", "RUNTIME_MONITORING")
 ANYWHERE = frozenset({"0.0.0.0/0", "::/0"})
 
 Hit = tuple[Any, str]
 
 
-def _is_prod(resources: Sequence[Any], ctx: Context) -> bool:
+def _is_prod_platform(resources: Sequence[Any], ctx: Context) -> bool:
+    """A whole prod stack with a platform of its own (a preview has no VPC)."""
+    if not any(r.type == VPC for r in resources):
+        return False
     if ctx.environment is not None:
         return ctx.environment == "prod"
     return any(text(dig(r.inputs, "tags", "Environment")) == "prod" for r in resources)
 
 
 def _anchor(resources: Sequence[Any]) -> Any:
-    for resource in resources:
-        if resource.type == STACK:
-            return resource
-    tagged = [r for r in resources if text(dig(r.inputs, "tags", "Environment")) == "prod"]
-    return (tagged or list(resources))[0]
+    roots = [r for r in resources if r.type == STACK] or [r for r in resources if r.type == VPC]
+    return roots[0]
 
 
 def network_acls(resources: Sequence[Any], ctx: Context) -> Iterator[Hit]:
@@ -58,7 +61,7 @@ def network_acls(resources: Sequence[Any], ctx: Context) -> Iterator[Hit]:
 
 
 def prod_cloudtrail(resources: Sequence[Any], ctx: Context) -> Iterator[Hit]:
-    if not _is_prod(resources, ctx):
+    if not _is_prod_platform(resources, ctx):
         return
     trails = [r for r in resources if r.type == TRAIL]
     if not trails:
@@ -79,7 +82,7 @@ def prod_cloudtrail(resources: Sequence[Any], ctx: Context) -> Iterator[Hit]:
 
 
 def prod_guardduty(resources: Sequence[Any], ctx: Context) -> Iterator[Hit]:
-    if not _is_prod(resources, ctx):
+    if not _is_prod_platform(resources, ctx):
         return
     detectors = [r for r in resources if r.type == DETECTOR]
     if not any(is_true(d.inputs.get("enable", True)) for d in detectors):
@@ -95,7 +98,7 @@ def prod_guardduty(resources: Sequence[Any], ctx: Context) -> Iterator[Hit]:
 
 
 def prod_cross_region_recovery(resources: Sequence[Any], ctx: Context) -> Iterator[Hit]:
-    if not _is_prod(resources, ctx):
+    if not _is_prod_platform(resources, ctx):
         return
     replicated = set().union(*(r.points_at("sourceDbInstanceArn") for r in resources
                                if r.type == BACKUP_REPLICATION))

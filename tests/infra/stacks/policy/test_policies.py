@@ -337,10 +337,6 @@ def test_check_on_a_broken_plan_names_every_violation():
         ("images-from-stack-ecr", "storefront"),
         ("no-open-ingress", "nodes"),
         ("no-public-database", "db"),
-        # A prod stack without security logs or a recovery copy: named on its first resource.
-        ("prod-cloudtrail", "db"),
-        ("prod-cross-region-recovery", "db"),
-        ("prod-guardduty", "db"),
         ("rds-encrypted", "db"),
         ("required-tags", "images"),
         ("s3-public-access-blocked", "assets"),

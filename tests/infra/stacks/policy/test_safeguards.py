@@ -19,12 +19,13 @@ DETECTOR = "aws:guardduty/detector:Detector"
 FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
 RDS = "aws:rds/instance:Instance"
 COPY = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+VPC = res("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.20.0.0/16"})
 GOOD_TRAIL = {"isMultiRegionTrail": True, "enableLogFileValidation": True,
               "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/k", "enableLogging": True}
 
 
 def security_logs(**trail: Any) -> list[dict[str, Any]]:
-    return [res(TRAIL, "trail", {**GOOD_TRAIL, **trail}),
+    return [VPC, res(TRAIL, "trail", {**GOOD_TRAIL, **trail}),
             res(DETECTOR, "detector", {"enable": True}),
             *[res(FEATURE, name.lower(), {"name": name, "status": "ENABLED"}, tagged=False)
               for name in ("EKS_AUDIT_LOGS", "RUNTIME_MONITORING")]]
@@ -52,19 +53,25 @@ def test_an_acl_that_admits_everything_from_anywhere_is_found() -> None:
 
 
 def test_prod_without_a_trail_or_guardduty_fails_and_dev_does_not() -> None:
-    bucket = res("aws:s3/bucket:Bucket", "b", {})
     for policy, wanted in (("prod-cloudtrail", "shop:cloudTrailEnabled"),
                            ("prod-guardduty", "shop:guardDutyEnabled")):
-        (message,) = messages([bucket], policy, environment="prod")
-        assert wanted in message
-        assert messages([bucket], policy, environment="dev") == []
+        (finding,) = [f for f in check([VPC], Context(environment="prod"))
+                      if f.policy == policy]
+        assert wanted in finding.message
+        assert (finding.name, finding.enforcement) == ("vpc", "mandatory")
+        assert messages([VPC], policy, environment="dev") == []
         # Without a configured environment, the resources' Environment tags decide.
-        prod_tagged = res("aws:s3/bucket:Bucket", "b", {"tags": {"Environment": "prod"}})
-        assert messages([prod_tagged], policy) != []
-        assert messages([bucket], policy) == []
-    findings = [f for f in check([bucket], Context(environment="prod"))
-                if f.policy in ("prod-cloudtrail", "prod-guardduty")]
-    assert {f.enforcement for f in findings} == {"mandatory"}
+        prod_vpc = res("aws:ec2/vpc:Vpc", "vpc", {"tags": {"Environment": "prod"}})
+        assert messages([prod_vpc], policy) != []
+        assert messages([VPC], policy) == []
+        # A component checked on its own, or a preview (no VPC), is no whole platform.
+        assert messages([res("aws:s3/bucket:Bucket", "b", {})], policy,
+                        environment="prod") == []
+        # CrossGuard passes the stack's root: the finding names it.
+        root = {"urn": "urn:pulumi:prod::shop::pulumi:pulumi:Stack::shop-prod",
+                "type": "pulumi:pulumi:Stack", "name": "shop-prod", "inputs": {}}
+        assert [f.name for f in check([VPC, root], Context(environment="prod"))
+                if f.policy == policy] == ["shop-prod"]
     assert messages(security_logs(), "prod-cloudtrail", environment="prod") == []
     assert messages(security_logs(), "prod-guardduty", environment="prod") == []
 
@@ -86,21 +93,23 @@ def test_guardduty_without_eks_protection_is_found() -> None:
     assert messages(stack, "prod-guardduty", environment="prod") == [
         "GuardDuty's EKS protection lacks RUNTIME_MONITORING: add a DetectorFeature "
         "RUNTIME_MONITORING with status ENABLED"]
-    disabled = [*security_logs()[:1], res(DETECTOR, "detector", {"enable": False})]
+    disabled = [*security_logs()[:2], res(DETECTOR, "detector", {"enable": False})]
     assert "no enabled GuardDuty" in messages(disabled, "prod-guardduty", environment="prod")[0]
 
 
 def test_a_prod_database_without_a_cross_region_copy_is_advised() -> None:
     primary = res(RDS, "db", {"identifier": "shop-prod-database"})
     replica = res(RDS, "db-replica", {"replicateSourceDb": "shop-prod-database"})
-    assert messages([primary, replica], "prod-cross-region-recovery", environment="prod") == [
+    assert messages([primary], "prod-cross-region-recovery", environment="prod") == []
+    assert messages([VPC, primary, replica], "prod-cross-region-recovery",
+                    environment="prod") == [
         "prod database's automated backups stay in its region: set shop:recoveryRegion to "
         "replicate them"]
     copy = res(COPY, "copy", {"sourceDbInstanceArn": "arn:aws:rds:us-east-1:1:db:x"},
                deps=(urn(RDS, "db"),), tagged=False)
-    assert messages([primary, replica, copy], "prod-cross-region-recovery",
+    assert messages([VPC, primary, replica, copy], "prod-cross-region-recovery",
                     environment="prod") == []
-    assert messages([primary], "prod-cross-region-recovery", environment="dev") == []
+    assert messages([VPC, primary], "prod-cross-region-recovery", environment="dev") == []
 
 
 SAFEGUARDS = ("network-acls", "prod-cloudtrail", "prod-guardduty", "prod-cross-region-recovery")
