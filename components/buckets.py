@@ -24,14 +24,17 @@ class PrivateBucket:
 def private_bucket(
     name: str, *, parent: pulumi.Resource, tags: Mapping[str, str], force_destroy: bool,
     object_ownership: str, versioned: bool, expire_after_days: int | None = None,
+    glacier_after_days: int | None = None, object_lock: bool = False,
 ) -> PrivateBucket:
     """`name` is the resource name of the bucket; companions are `f"{name}-<role>"`.
 
     Old versions of a versioned bucket expire after 30 days, current objects after
-    `expire_after_days` when given, and unfinished uploads after 7 days."""
+    `expire_after_days` when given (and move to Glacier after `glacier_after_days`), and
+    unfinished uploads after 7 days. `object_lock` can only be chosen when the bucket is made
+    (the caller adds the retention rule)."""
     opts = pulumi.ResourceOptions(parent=parent)
     bucket = aws.s3.Bucket(name, force_destroy=force_destroy, tags=with_name(tags, name),
-                           opts=opts)
+                           object_lock_enabled=True if object_lock else None, opts=opts)
     block = aws.s3.BucketPublicAccessBlock(
         f"{name}-public-access", bucket=bucket.id, block_public_acls=True,
         block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
@@ -56,12 +59,13 @@ def private_bucket(
             opts=opts))
     aws.s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle", bucket=bucket.id,
-        rules=[_lifecycle_rule(versioned, expire_after_days)],
+        rules=[_lifecycle_rule(versioned, expire_after_days, glacier_after_days)],
         opts=pulumi.ResourceOptions(parent=parent, depends_on=companions))
     return PrivateBucket(bucket, companions)
 
 
 def _lifecycle_rule(versioned: bool, expire_after_days: int | None,
+                    glacier_after_days: int | None = None,
                     ) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
     return aws.s3.BucketLifecycleConfigurationRuleArgs(
         id="housekeeping",
@@ -72,6 +76,8 @@ def _lifecycle_rule(versioned: bool, expire_after_days: int | None,
             days_after_initiation=7),
         expiration=(aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expire_after_days)
                     if expire_after_days else None),
+        transitions=([aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+            days=glacier_after_days, storage_class="GLACIER")] if glacier_after_days else None),
         noncurrent_version_expiration=(
             aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                 noncurrent_days=30) if versioned else None),

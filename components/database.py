@@ -164,6 +164,7 @@ class Database(pulumi.ComponentResource):
     secret_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
+    instance_arn: pulumi.Output[str]  # the primary's, for cross-region backup replication
 
     def __init__(self, name: str, args: DatabaseArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -207,6 +208,7 @@ class Database(pulumi.ComponentResource):
         self.master_username = pulumi.Output.from_input(args.master_username)
         self.security_group_id = group.id
         self.kms_key_arn = key.arn
+        self.instance_arn = primary.arn
         document = pulumi.Output.all(primary.address, primary.port, self.password).apply(
             lambda v: connection_document(args.master_username, v[2], v[0], v[1], args.db_name))
         self.secret_arn = stored_secret(
@@ -225,6 +227,7 @@ class Database(pulumi.ComponentResource):
             "secret_arn": self.secret_arn,
             "security_group_id": self.security_group_id,
             "kms_key_arn": self.kms_key_arn,
+            "instance_arn": self.instance_arn,
         })
 
     def _monitoring_role(self) -> aws.iam.Role:

@@ -1,5 +1,6 @@
 """The VPC: public, private (workload) and isolated (data) subnets in each AZ, NAT gateways,
-route tables per tier, private endpoints for the AWS APIs the nodes call, and flow logs.
+route tables per tier, a network ACL per tier (components/network_acls.py), private endpoints
+for the AWS APIs the nodes call, and flow logs.
 
 Subnet CIDRs come from components/subnets.py, where each AZ owns a fixed slot of the VPC, so
 raising the AZ count adds subnets without renumbering any.
@@ -24,6 +25,7 @@ from components.arg_checks import (
     with_name,
 )
 from components.log_groups import require_retention, retained_log_group
+from components.network_acls import AclLayout, acl_tables, numbered, tier_cidrs_of
 from components.subnets import (
     NAT_MODES,
     SLOT_LETTERS,
@@ -48,6 +50,19 @@ class NetworkArgs:
     cluster_name: str
     tags: Mapping[str, str]
     flow_log_retention_days: int = 90
+    # What the network ACLs let cross the tiers (components/network_acls.py).
+    listener_ports: tuple[int, ...] = (443,)
+    workload_ports: tuple[int, ...] = (8000,)
+    egress_ports: tuple[int, ...] = (443,)
+    data_ports: tuple[int, ...] = (5432, 6379)
+    managed_endpoint_ports: tuple[int, ...] = ()
+
+
+def acl_layout(args: NetworkArgs, azs: list[str]) -> AclLayout:
+    cidrs = tier_cidrs_of(plan_subnets(args.vpc_cidr, azs))
+    return AclLayout(cidrs["public"], cidrs["private"], cidrs["isolated"],
+                     args.listener_ports, args.workload_ports, args.egress_ports,
+                     args.data_ports, args.managed_endpoint_ports)
 
 
 def validate(args: NetworkArgs) -> None:
@@ -114,6 +129,7 @@ class Network(pulumi.ComponentResource):
             filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status",
                                                          values=["opt-in-not-required"])])
         azs = choose_azs(zones.names, args.az_count)
+        acls = acl_tables(acl_layout(args, azs))  # refuses too many rules before any resource
         super().__init__("shop:network:Network", name, None, opts)
         self._name, self._args = name, args
         child = self._child()
@@ -145,6 +161,7 @@ class Network(pulumi.ComponentResource):
         nats = self._nat_gateways(igw, azs, subnets)
         private_tables = self._private_routes(vpc, azs, nats, subnets)
         isolated_table = self._isolated_routes(vpc, azs, subnets)
+        self._network_acls(vpc, azs, subnets, acls)
         endpoint_sg = self._endpoints(vpc, [*private_tables, isolated_table],
                                       [subnets[az, "private"].id for az in azs])
         log_group = self._flow_logs(vpc)
@@ -218,6 +235,23 @@ class Network(pulumi.ComponentResource):
         for az in azs:
             self._associate(table, subnets[az, "isolated"], f"isolated-{az}")
         return table
+
+    def _network_acls(self, vpc, azs, subnets, tables) -> None:
+        """One ACL per tier; the VPC's default ACL (allow all) is stripped, so a subnet that
+        misses its tier's ACL admits nothing rather than everything."""
+        name, tags = self._name, self._args.tags
+        aws.ec2.DefaultNetworkAcl(
+            f"{name}-default-acl", default_network_acl_id=vpc.default_network_acl_id,
+            ingress=[], egress=[], tags=with_name(tags, f"{name}-default-acl"),
+            opts=self._child())
+        for tier, table in tables.items():
+            aws.ec2.NetworkAcl(
+                f"{name}-{tier}-acl", vpc_id=vpc.id,
+                subnet_ids=[subnets[az, tier].id for az in azs],
+                ingress=[aws.ec2.NetworkAclIngressArgs(**rule)
+                         for rule in numbered(table.ingress)],
+                egress=[aws.ec2.NetworkAclEgressArgs(**rule) for rule in numbered(table.egress)],
+                tags=with_name(tags, f"{name}-{tier}-acl"), opts=self._child())
 
     def _endpoints(self, vpc, route_tables, private_subnet_ids) -> aws.ec2.SecurityGroup:
         aws.ec2.VpcEndpoint(

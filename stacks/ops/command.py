@@ -15,7 +15,7 @@ from pathlib import Path
 
 import boto3
 
-from stacks.ops import actions
+from stacks.ops import actions, recovery
 from stacks.ops.base import REGION_OUTPUT, OpsError, StackOutputs, load_outputs
 
 DEFAULT_STATIC_DIR = Path(__file__).resolve().parents[2] / "app" / "storefront" / "static"
@@ -35,6 +35,8 @@ COMMANDS: Mapping[str, Command] = {
     "restore-pitr": actions.restore_pitr,
     "sync-static": actions.sync_static,
     "ecr-report": actions.ecr_report,
+    "restore-recovery": recovery.restore_recovery,
+    "recovery-media": recovery.recovery_media,
 }
 
 
@@ -81,5 +83,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     report = commands.add_parser("ecr-report", parents=[common],
                                  help="the repository's images by age and size")
     report.add_argument("--sort", choices=("age", "size"), default="age")
+    recovery.add_parsers(commands, common, actions.utc_time)
     ops.set_defaults(func=run)
     return ops

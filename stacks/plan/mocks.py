@@ -80,10 +80,16 @@ class ShopMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str = "us-east-1") -> None:
         self.region = region
+        # An explicit AWS provider's id -> its region: what its resources' ARNs name.
+        self.provider_regions: dict[str, str] = {}
 
     def new_resource(self, args: sdk_mocks.MockResourceArgs) -> tuple[str, dict]:
-        fake = _Fake(args.typ, args.name, dict(args.inputs), self.region)
+        provider_id = (args.provider or "").rsplit("::", 1)[-1]
+        region = self.provider_regions.get(provider_id, self.region)
+        fake = _Fake(args.typ, args.name, dict(args.inputs), region)
         resource_id = args.resource_id or fake.id()
+        if args.typ == "pulumi:providers:aws" and args.inputs.get("region"):
+            self.provider_regions[resource_id] = str(args.inputs["region"])
         state = {**fake.inputs, **fake.common(resource_id)}
         extra = _OUTPUTS.get(args.typ)
         if extra is not None:
@@ -110,6 +116,8 @@ class _Fake:
         self.hash = short_hash(typ, name)
 
     def id(self) -> str:
+        if self.typ == _BACKUP_REPLICATION:  # its id is the replicated backups' ARN
+            return f"arn:aws:rds:{self.region}:{ACCOUNT_ID}:auto-backup:ab-{self.hash}"
         prefix = _ID_PREFIXES.get(self.typ)
         if prefix is not None:
             return f"{prefix}{self.hash}"
@@ -131,6 +139,8 @@ class _Fake:
         return f"{self.name}.{self.hash[:12]}.{self.region}.{suffix}"
 
 
+_BACKUP_REPLICATION = ("aws:rds/instanceAutomatedBackupsReplication:"
+                       "InstanceAutomatedBackupsReplication")
 _ID_PREFIXES = {
     "aws:ec2/vpc:Vpc": "vpc-",
     "aws:ec2/subnet:Subnet": "subnet-",
@@ -142,6 +152,7 @@ _ID_PREFIXES = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
     "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/networkAcl:NetworkAcl": "acl-",
     "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
@@ -150,7 +161,8 @@ _ID_PREFIXES = {
 
 def _vpc(fake: _Fake, _id: str) -> dict[str, Any]:
     return {"defaultSecurityGroupId": f"sg-{fake.hash[::-1]}",
-            "mainRouteTableId": f"rtb-{fake.hash[::-1]}"}
+            "mainRouteTableId": f"rtb-{fake.hash[::-1]}",
+            "defaultNetworkAclId": f"acl-{fake.hash[::-1]}"}
 
 
 def _eip(fake: _Fake, _id: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from stacks.policy import facts, workloads
+from stacks.policy import facts, safeguards, workloads
 from stacks.policy.facts import Context, dig, is_true, items, text
 
 __all__ = ["RULES", "Context", "Finding", "Resource", "ResourceRule", "StackRule", "blocking",
@@ -345,6 +345,15 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
                  "and CostCenter.", "mandatory", required_tags),
     ResourceRule("allowed-instance-types", "Instance types come from the allowed list.",
                  "advisory", allowed_instance_types),
+    # The architecture document's safeguards (stacks/policy/safeguards.py).
+    StackRule("network-acls", "Every subnet is in a network ACL of the stack, and none admits "
+              "every protocol from anywhere.", "mandatory", safeguards.network_acls),
+    StackRule("prod-cloudtrail", "Prod has a multi-region CloudTrail trail with log file "
+              "validation, encrypted with KMS.", "mandatory", safeguards.prod_cloudtrail),
+    StackRule("prod-guardduty", "Prod has GuardDuty with EKS audit logs and runtime "
+              "monitoring.", "mandatory", safeguards.prod_guardduty),
+    StackRule("prod-cross-region-recovery", "Prod replicates its database's automated "
+              "backups to a second region.", "advisory", safeguards.prod_cross_region_recovery),
 )
 
 

@@ -248,4 +248,12 @@ FIELDS: dict[str, Parser] = {
     # When a preview environment was created; it expires previewTtlDays later.
     "previewCreatedAt": timestamp,
     "previewTtlDays": integer(1, 30),
+    # Cross-region recovery (settings/safeguards.py): where RDS automated backups and the media
+    # bucket are replicated to; empty: nothing leaves the stack's region.
+    "recoveryRegion": text(REGION, "an AWS region like 'us-west-2', or '' for no cross-region "
+                           "copy", optional=True),
+    # Security logs: CloudTrail to a locked bucket, GuardDuty with EKS protection.
+    "cloudTrailEnabled": boolean,
+    "guardDutyEnabled": boolean,
+    "securityLogRetentionDays": integer(90, 3650),
 }

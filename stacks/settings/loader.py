@@ -21,8 +21,10 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from stacks.settings import safeguards
 from stacks.settings.fields import FIELDS, REGION, Invalid, Secret, show
 from stacks.settings.presets import ENVIRONMENTS, PRESETS
+from stacks.settings.safeguards import RecoverySettings, SecurityLogSettings
 
 __all__ = ["Secret", "Settings", "SettingsError", "load", "load_from_mapping", "missing_secrets"]
 
@@ -143,6 +145,8 @@ class Settings:
     monitoring: MonitoringSettings
     storefront: StorefrontSettings
     preview: PreviewSettings
+    recovery: RecoverySettings
+    security_logs: SecurityLogSettings
 
     @property
     def name_prefix(self) -> str:
@@ -172,6 +176,7 @@ def load_from_mapping(stack: str, config: Mapping[str, Any], project: str = NAME
     problems.extend(_cross_checks(environment, values))
     problems.extend(_origin_checks(environment, region, values))
     problems.extend(_alerting_checks(environment, values))
+    problems.extend(safeguards.checks(environment, region, values))
     if problems:
         raise SettingsError(problems)
     return _assemble(project, stack, environment, region, values)
@@ -372,6 +377,8 @@ def _assemble(project: str, stack: str, environment: str, region: str,
                                       v["imageVersion"]),
         preview=PreviewSettings(v["baseStack"], v["previewDomain"], v["previewCreatedAt"],
                                 v["previewTtlDays"]),
+        recovery=safeguards.recovery(v),
+        security_logs=safeguards.security_logs(v),
     )
 
 

@@ -40,6 +40,11 @@ _COMMON: dict[str, Any] = {
     "previewDomain": "",
     "previewCreatedAt": "",
     "previewTtlDays": 7,
+    # Safeguards (settings/safeguards.py): off outside prod, which turns them on below.
+    "recoveryRegion": "",
+    "cloudTrailEnabled": False,
+    "guardDutyEnabled": False,
+    "securityLogRetentionDays": 365,
 }
 
 _DEV: dict[str, Any] = {
@@ -100,6 +105,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "metricsRetentionDays": 30,
         "prometheusVolumeGb": 100,
         "monitoringReplicas": 2,
+        "recoveryRegion": "us-west-2",
+        "cloudTrailEnabled": True,
+        "guardDutyEnabled": True,
     },
     "preview": {**_DEV, "inClusterData": True, "storefrontMaxReplicas": 1},
 }
