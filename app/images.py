@@ -89,7 +89,10 @@ def _check_size(size: tuple[int, int]) -> None:
                             f"{MAX_PIXELS} pixels)")
 
 
-def render_set(data: bytes, widths: tuple[int, ...] = WIDTHS) -> RenderedSet:
+def render_set(data: bytes, widths: tuple[int, ...] = WIDTHS,
+               digest: str | None = None) -> RenderedSet:
+    """Every rendition of ``data``. ``digest`` names the set when the bytes are made from
+    something smaller that already identifies them (a generated picture's inputs)."""
     image = open_checked(data)
     source_type = FORMATS[image.format]
     image = ImageOps.exif_transpose(image)  # a phone's portrait photo stays upright
@@ -104,7 +107,8 @@ def render_set(data: bytes, widths: tuple[int, ...] = WIDTHS) -> RenderedSet:
         for content_type in ("image/webp", fallback):
             renditions.append(Rendition(width, height, content_type,
                                         encode(resized, content_type)))
-    return RenderedSet(digest_of(data), full_width, full_height, fallback, tuple(renditions))
+    return RenderedSet(digest or digest_of(data), full_width, full_height, fallback,
+                       tuple(renditions))
 
 
 def candidate_widths(full_width: int, widths: tuple[int, ...] = WIDTHS) -> list[int]:
@@ -140,7 +144,7 @@ def _normalised_mode(image: Image.Image, fallback: str) -> Image.Image:
 def encode(image: Image.Image, content_type: str) -> bytes:
     out = io.BytesIO()
     if content_type == "image/webp":
-        image.save(out, "WEBP", quality=_QUALITY[content_type], method=4)
+        image.save(out, "WEBP", quality=_QUALITY[content_type], method=3)
     elif content_type == "image/jpeg":
         image.save(out, "JPEG", quality=_QUALITY[content_type], optimize=True,
                    progressive=True)

@@ -96,11 +96,12 @@ def image_set_of(url: str | None) -> ImageSet | None:
 
 # --- storing a picture -------------------------------------------------------------------
 
-def store_picture(product_id: int, data: bytes, field: str = "file") -> str:
+def store_picture(product_id: int, data: bytes, field: str = "file",
+                  digest: str | None = None) -> str:
     """Render ``data`` into its set, store every rendition and return the primary URL.
     ``field`` names the input in the error when the bytes are refused."""
     try:
-        rendered = render_set(data)
+        rendered = render_set(data, digest=digest)
     except ImageRejected as exc:
         raise Invalid.field(field, f"the image {exc}") from exc
     named = image_sets.names_of(product_id, rendered)
@@ -214,6 +215,11 @@ def serve(name: str):
     immutable."""
     if uses_s3() or not image_sets.is_media_name(name):
         abort(404)
+    if not (media_root() / name).is_file():
+        from app.catalog.demo_media import fill_missing  # the seed's pictures, drawn lazily
+
+        if not fill_missing(name):
+            abort(404)
     response = send_from_directory(media_root(), name, max_age=31536000)
     response.cache_control.public = True
     response.cache_control.immutable = True
