@@ -54,7 +54,7 @@ def demo_picture(name: str, category_slug: str, kicker: str = "") -> bytes:
     _pattern(draw, rng, _hls(hue, 0.86, saturation))
     centre = (SIZE // 2 + rng.randint(-40, 40), 330 + rng.randint(-20, 20))
     _halo(draw, centre, _hls(hue, 0.97, saturation))
-    ILLUSTRATIONS.get(category_slug, _parcel)(draw, centre, accent, ink, rng)
+    illustration(name, category_slug)(draw, centre, accent, ink, rng)
     _label(draw, name, kicker, ink)
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=6)
@@ -193,12 +193,97 @@ def _parcel(draw: Draw, c, accent, ink, rng) -> None:
     draw.rectangle([x - 20, y - 150, x + 20, y + 170], fill=ink)
 
 
+def _cup(draw: Draw, c, accent, ink, rng) -> None:
+    x, y = c
+    draw.ellipse([x + 60, y - 60, x + 190, y + 90], outline=ink, width=26)
+    draw.rounded_rectangle([x - 150, y - 110, x + 110, y + 170], 46, fill=accent)
+    draw.rounded_rectangle([x - 190, y + 150, x + 150, y + 190], 20, fill=ink)
+    for offset in (-80, -20, 40):  # steam
+        draw.arc([x + offset - 20, y - 230, x + offset + 20, y - 130], 100, 260, fill=ink,
+                 width=10)
+
+
+def _bar(draw: Draw, c, accent, ink, rng) -> None:
+    x, y = c
+    draw.rounded_rectangle([x - 210, y - 110, x + 210, y + 110], 18, fill=ink)
+    draw.rectangle([x - 90, y - 110, x + 90, y + 110], fill=accent)
+    for row in (-1, 1):
+        for col in (-3, -2, 2, 3):
+            left, top = x + col * 55 - (25 if col > 0 else 30), y + row * 50 - 22
+            draw.rounded_rectangle([left, top, left + 45, top + 44], 8,
+                                   fill=_hls(0, 0.35 + 0.05 * abs(col), 0.1))
+
+
+def _headphones(draw: Draw, c, accent, ink, rng) -> None:
+    x, y = c
+    draw.arc([x - 170, y - 200, x + 170, y + 140], 180, 360, fill=ink, width=30)
+    for side in (-1, 1):
+        left = x + side * 170 - 55
+        draw.rounded_rectangle([left, y - 40, left + 110, y + 150], 40, fill=accent)
+        draw.rounded_rectangle([left + 25, y - 10, left + 85, y + 120], 24, fill=ink)
+
+
+def _keyboard(draw: Draw, c, accent, ink, rng) -> None:
+    x, y = c
+    draw.rounded_rectangle([x - 220, y - 100, x + 220, y + 100], 24, fill=ink)
+    for row in range(3):
+        for col in range(8):
+            left, top = x - 196 + col * 50, y - 78 + row * 52
+            draw.rounded_rectangle([left, top, left + 40, top + 40], 8, fill=accent)
+    draw.rounded_rectangle([x - 120, y + 78 - 8, x + 120, y + 90], 6, fill=accent)
+
+
+def _watch(draw: Draw, c, accent, ink, rng) -> None:
+    x, y = c
+    draw.rounded_rectangle([x - 60, y - 220, x + 60, y + 220], 30, fill=ink)
+    draw.ellipse([x - 130, y - 130, x + 130, y + 130], fill=ink)
+    draw.ellipse([x - 105, y - 105, x + 105, y + 105], fill=accent)
+    draw.line([(x, y), (x, y - 70)], fill=ink, width=12)
+    draw.line([(x, y), (x + 50, y + 20)], fill=ink, width=12)
+
+
+def _speaker(draw: Draw, c, accent, ink, rng) -> None:
+    x, y = c
+    draw.rounded_rectangle([x - 130, y - 200, x + 130, y + 200], 40, fill=ink)
+    for top, radius in ((y - 100, 55), (y + 70, 95)):
+        draw.ellipse([x - radius, top - radius, x + radius, top + radius], fill=accent)
+        draw.ellipse([x - 20, top - 20, x + 20, top + 20], fill=ink)
+
+
+def _bag(draw: Draw, c, accent, ink, rng) -> None:
+    x, y = c
+    draw.polygon([(x - 150, y - 150), (x + 150, y - 150), (x + 180, y + 200),
+                  (x - 180, y + 200)], fill=accent)
+    draw.rectangle([x - 150, y - 190, x + 150, y - 150], fill=ink)
+    draw.ellipse([x - 70, y - 20, x + 70, y + 120], fill=ink)
+    draw.line([(x, y - 10), (x, y + 110)], fill=accent, width=10)
+
+
+# A product's own picture where its kind has one (BY_KEYWORD); otherwise its category's.
 ILLUSTRATIONS: dict[str, Callable[..., None]] = {
     "electronics": _device, "home-kitchen": _pan, "books": _book,
     "sports-outdoors": _mountains, "toys-games": _blocks, "beauty-personal-care": _bottle,
     "clothing": _shirt, "garden-tools": _plant, "office-supplies": _pencil,
     "grocery-gourmet": _jar,
 }
+BY_KEYWORD = (
+    ("Headphones", _headphones), ("Keyboard", _keyboard), ("Smartwatch", _watch),
+    ("Speaker", _speaker), ("Coffee", _bag), ("Granola", _bag), ("Pasta", _bag),
+    ("Tea", _cup), ("Mug", _cup), ("French Press", _cup), ("Chocolate", _bar),
+    ("Oil", _bottle), ("Shampoo", _bottle), ("Cleanser", _bottle), ("Sunscreen", _bottle),
+    ("Water Bottle", _bottle), ("Storage Jars", _jar), ("Cream", _jar), ("Honey", _jar),
+    ("Lip Balm", _jar), ("Notebook", _book), ("Planner", _book), ("Backpack", _bag),
+    ("Puzzle", _blocks), ("Board Game", _blocks), ("Kettle", _cup),
+)
+
+
+def illustration(name: str, category_slug: str) -> Callable[..., None]:
+    # Book titles ("The Quiet Harbor") never name a kind of goods; their category does.
+    if category_slug != "books":
+        for keyword, draw in BY_KEYWORD:
+            if keyword in name:
+                return draw
+    return ILLUSTRATIONS.get(category_slug, _parcel)
 
 
 # --- the label ----------------------------------------------------------------------------
