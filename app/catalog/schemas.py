@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.auth.schemas import Trimmed
 from app.catalog.service import SORTS
+from app.media import ProductImageSchema, image_set_of
 from app.pagination import PageArgsSchema, PageMetaSchema
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,63}$"
@@ -122,6 +123,17 @@ class CategoryUpdateSchema(Schema):
 
 # --- products --------------------------------------------------------------------------
 
+class ProductImageField(fields.Nested):
+    """The renditions behind the product's ``image_url`` (null when it is not a set this
+    shop stored: an older upload, an address an admin typed)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(ProductImageSchema, allow_none=True, dump_only=True, **kwargs)
+
+    def serialize(self, attr, obj, accessor=None, **kwargs):
+        return self._serialize(image_set_of(obj.image_url), attr, obj, **kwargs)
+
+
 class ProductSchema(Schema):
     id = fields.Integer()
     sku = fields.String()
@@ -131,6 +143,8 @@ class ProductSchema(Schema):
     stock = fields.Integer()
     in_stock = fields.Function(lambda product: product.stock > 0, metadata={"type": "boolean"})
     image_url = fields.String(allow_none=True)
+    image = ProductImageField(metadata={
+        "description": "image_url in every width, as WebP and the fallback type (srcset)"})
     is_active = fields.Boolean()
     category = fields.Nested(CategoryRefSchema)
     created_at = fields.DateTime()

@@ -2,7 +2,8 @@
 
 Products are made from fixed word lists (brand x qualifier x item, per category) picked
 and priced by ``random.Random(SEED)``, so every load into an empty database yields the
-same names, SKUs, prices and stock. Rows go in with two bulk INSERTs, not one per row.
+same names, SKUs, prices and stock. Rows go in with two bulk INSERTs, not one per row,
+and each product gets a picture of its own (``app.catalog.demo_media``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from app.catalog import demo_media
 from app.catalog.cache import note_catalog_writes
 from app.catalog.service import slugify
 from app.extensions import db
+from app.media_storage import uses_s3
 from app.models import Category, Product
 
 SEED = 42
@@ -256,9 +259,26 @@ def load_demo_catalog() -> SeedResult:
         slug = row.pop("category_slug")
         rows.append({**row, "category_id": category_ids[slug]})
     db.session.execute(sa.insert(Product), rows)
+    product_ids = _name_demo_pictures(category_ids)
     note_catalog_writes()  # bulk inserts pass the session's flush, where the cache looks
     db.session.commit()
+    if uses_s3():  # the CDN reads the bucket directly: nothing can be drawn on demand
+        demo_media.store_all(product_ids)
     return SeedResult(categories=len(category_ids), products=len(rows))
+
+
+def _name_demo_pictures(category_ids: dict[str, int]) -> list[int]:
+    """Point every demo product at its picture's set (app.catalog.demo_media), in one
+    bulk UPDATE; returns their ids."""
+    slugs = {category_id: slug for slug, category_id in category_ids.items()}
+    products = db.session.execute(sa.select(Product.id, Product.name, Product.category_id)
+                                  .where(Product.category_id.in_(slugs),
+                                         Product.image_url.is_(None)))
+    changes = [{"id": product_id, "image_url": demo_media.demo_url(
+        product_id, name, slugs[category_id])} for product_id, name, category_id in products]
+    if changes:
+        db.session.execute(sa.update(Product), changes)
+    return [change["id"] for change in changes]
 
 
 def _ensure_categories() -> dict[str, int]:

@@ -29,7 +29,7 @@ def init_storefront(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(_protect_pages)
 
-    from app.storefront import assets, navigation, views  # noqa: F401  (registers on bp)
+    from app.storefront import assets, navigation, seo, views  # noqa: F401  (registers on bp)
 
     app.register_blueprint(bp)
 

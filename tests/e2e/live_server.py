@@ -48,11 +48,12 @@ def e2e_database_url() -> str:
     return url.set(database=f"{url.database}_e2e").render_as_string(hide_password=False)
 
 
-def prepare_database(url: str) -> None:
+def prepare_database(url: str, media_root: Path) -> None:
     """A fresh schema by the migrations, the demo catalog and an administrator."""
     _create_database(url)
     reset_schema(url)
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
+                      "MEDIA_ROOT": str(media_root)})
     with app.app_context():
         upgrade()
         load_demo_catalog()
@@ -80,7 +81,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_environment(database_url: str, metrics_dir: str) -> dict[str, str]:
+def server_environment(database_url: str, metrics_dir: str,
+                       media_root: Path) -> dict[str, str]:
     return {
         **os.environ,
         "APP_ENV": "test",  # plain HTTP on loopback: no Secure cookie, no HSTS
@@ -95,12 +97,15 @@ def server_environment(database_url: str, metrics_dir: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         # Our own metrics directory: gunicorn empties it at start, and other runs use theirs.
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        # The demo pictures are drawn here on first request, never into the repository.
+        "MEDIA_ROOT": str(media_root),
     }
 
 
 def start(workdir: Path) -> tuple[LiveServer, subprocess.Popen]:
     database_url = e2e_database_url()
-    prepare_database(database_url)
+    media_root = workdir / "media"
+    prepare_database(database_url, media_root)
     port = free_port()
     log = workdir / "gunicorn.log"
     metrics_dir = tempfile.mkdtemp(prefix="metrics-", dir=workdir)
@@ -108,7 +113,9 @@ def start(workdir: Path) -> tuple[LiveServer, subprocess.Popen]:
         process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
             [sys.executable, "-m", "gunicorn", "--config", "app/gunicorn_conf.py",
              "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:create_app()"],
-            cwd=ROOT, env=server_environment(database_url, metrics_dir),
+            cwd=ROOT, env={**server_environment(database_url, metrics_dir, media_root),
+                           # Absolute URLs (canonical, JSON-LD, sitemap) must reach this server.
+                           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"},
             stdout=output, stderr=subprocess.STDOUT)
     server = LiveServer(url=f"http://127.0.0.1:{port}", database_url=database_url, log=log)
     _wait_until_healthy(server, process)

@@ -8,5 +8,6 @@ from app.storefront.views import (  # noqa: F401
     cart,
     checkout,
     pwa,
+    seo,
     shop,
 )

@@ -32,8 +32,11 @@ def catalog():
     categories = list_categories()
     form = CatalogFilterForm(categories, formdata=request.args)
     form.validate()
-    page = list_products(form.filters(), form.current_page(), PER_PAGE)
-    return render_template("storefront/catalog.html", form=form, page=page)
+    filters = form.filters()
+    page = list_products(filters, form.current_page(), PER_PAGE)
+    # A category's listing is its page: its own title, description and breadcrumbs.
+    category = next((c for c in categories if c.slug == filters.category_slug), None)
+    return render_template("storefront/catalog.html", form=form, page=page, category=category)
 
 
 @bp.get("/products/<int:product_id>")
