@@ -73,7 +73,8 @@ GRAFANA = Chart("grafana", "https://grafana.github.io/helm-charts", "10.2.0", "1
 KUBE_PROMETHEUS_STACK = Chart(
     "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "79.7.1",
     "v0.86.2", subcharts={"grafana": GRAFANA},
-    verbatim=("alertmanager.config",))  # Alertmanager's configuration file, as Alertmanager reads it
+    # Alertmanager's configuration file, as Alertmanager reads it.
+    verbatim=("alertmanager.config",))
 
 CHARTS: tuple[Chart, ...] = (LOAD_BALANCER_CONTROLLER, METRICS_SERVER, CLUSTER_AUTOSCALER,
                              FLUENT_BIT, KUBE_PROMETHEUS_STACK)

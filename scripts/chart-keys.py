@@ -8,7 +8,7 @@ components/charts/<chart>-<version>.keys.json (tests/infra/test_chart_values.py 
                                                # one chart from its values.yaml (no helm needed)
 
 `--values-file` reads the chart's own values.yaml, e.g. from the chart's repository at the tag of
-the pinned version: `git show cluster-autoscaler-chart-9.53.0:charts/cluster-autoscaler/values.yaml`.
+the pinned version (README.md, "Helm charts", lists where each one is).
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def helm_values(chart: Chart) -> str:
     helm = shutil.which("helm")
     if helm is None:
         raise SystemExit("helm is not on PATH: install it, or pass --values-file")
-    return subprocess.run(
+    # Arguments from the pinned table only, never from input; no shell.
+    return subprocess.run(  # noqa: S603
         [helm, "show", "values", chart.name, "--repo", chart.repository, "--version",
          chart.version], check=True, capture_output=True, text=True, timeout=300).stdout
 
