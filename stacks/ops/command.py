@@ -15,7 +15,7 @@ from pathlib import Path
 
 import boto3
 
-from stacks.ops import actions
+from stacks.ops import actions, scan_gate
 from stacks.ops.base import REGION_OUTPUT, OpsError, StackOutputs, load_outputs
 
 DEFAULT_STATIC_DIR = Path(__file__).resolve().parents[2] / "app" / "storefront" / "static"
@@ -35,6 +35,7 @@ COMMANDS: Mapping[str, Command] = {
     "restore-pitr": actions.restore_pitr,
     "sync-static": actions.sync_static,
     "ecr-report": actions.ecr_report,
+    "scan-gate": scan_gate.scan_gate,
 }
 
 
@@ -81,5 +82,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     report = commands.add_parser("ecr-report", parents=[common],
                                  help="the repository's images by age and size")
     report.add_argument("--sort", choices=("age", "size"), default="age")
+
+    gate = commands.add_parser("scan-gate", parents=[common],
+                               help="fail when the image's ECR scan found HIGH or worse")
+    scan_gate.add_arguments(gate)
     ops.set_defaults(func=run)
     return ops
