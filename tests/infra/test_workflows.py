@@ -369,3 +369,16 @@ def test_jenkins_scans_and_gates_each_deploy_on_the_image_scan(tmp_path):
         "python -m stacks image-targets prod --repository",
         "python -m stacks ops scan-gate --stack prod --repository https://pr.example.com "
         "--tag v1.4.0 --fail-on HIGH"]
+
+
+def test_ci_runs_the_program_from_a_venv_of_requirements_alone():
+    """What `pulumi install` gives a fresh clone; tests/infra/test_fresh_clone.py is the same
+    check with the suite's own site-packages, here a venv with nothing but requirements.txt."""
+    script = runs(workflow("ci.yml")["jobs"]["fresh-clone"])
+    assert 'python -m venv "$RUNNER_TEMP/fresh"' in script
+    assert '"$RUNNER_TEMP/fresh/bin/pip" install -q --disable-pip-version-check -r ' \
+        "requirements.txt" in script
+    assert " -e " not in script and "install ." not in script
+    assert ('"$RUNNER_TEMP/fresh/bin/python" -I tests/infra/language_host.py '
+            "platform/__main__.py dev") in script
+    assert (ROOT / "tests" / "infra" / "language_host.py").is_file()
