@@ -6,7 +6,8 @@
 - EBS CSI driver (an EKS add-on) and `gp3`, the default, encrypted StorageClass;
 - Fluent Bit: every container's log shipped to one CloudWatch log group with a retention.
 
-Chart versions are pinned here: an upgrade is a reviewed change, never a surprise.
+Chart versions are pinned in components/helm_charts.py, the one table of every chart the
+program installs: an upgrade is a reviewed change, never a surprise.
 
 cluster-autoscaler discovers the node groups by the Auto Scaling group tags
 `k8s.io/cluster-autoscaler/enabled=true` and `k8s.io/cluster-autoscaler/<cluster>=owned`
@@ -24,6 +25,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.arg_checks import require_tags, with_name
+from components.helm_charts import (
+    CLUSTER_AUTOSCALER,
+    FLUENT_BIT,
+    LOAD_BALANCER_CONTROLLER,
+    METRICS_SERVER,
+    Chart,
+)
 from components.irsa import IrsaRoleArgs, OidcProvider, irsa_role
 from components.k8s import require_dns_label
 from components.log_groups import require_retention
@@ -34,26 +42,9 @@ from components.workload_policies import (
 )
 
 SYSTEM_NAMESPACE = "kube-system"
-EKS_CHARTS = "https://aws.github.io/eks-charts"
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 
 
-@dataclass(frozen=True)
-class Chart:
-    name: str
-    version: str
-    repository: str
-    # The service account the chart creates, when it needs an IAM role.
-    service_account: str = ""
-
-
-LOAD_BALANCER_CONTROLLER = Chart("aws-load-balancer-controller", "1.14.0", EKS_CHARTS,
-                                 "aws-load-balancer-controller")
-METRICS_SERVER = Chart("metrics-server", "3.13.0",
-                       "https://kubernetes-sigs.github.io/metrics-server/")
-CLUSTER_AUTOSCALER = Chart("cluster-autoscaler", "9.53.0",
-                           "https://kubernetes.github.io/autoscaler", "cluster-autoscaler")
-FLUENT_BIT = Chart("aws-for-fluent-bit", "0.2.1", EKS_CHARTS, "aws-for-fluent-bit")
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 
 

@@ -23,6 +23,8 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components import cluster_access
+from components.architecture import ami_type_for, image_platforms
 from components.arg_checks import (
     require_items,
     require_pattern,
@@ -37,7 +39,7 @@ from components.policies_json import service_assume_role_policy
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly",
                  "AmazonEKS_CNI_Policy")
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+CLUSTER_ADMIN_POLICY = cluster_access.CLUSTER_ADMIN_POLICY
 # The autoscaler owns the desired size once the group exists; Pulumi must not reset it.
 IGNORED_NODE_GROUP_CHANGES = ("scalingConfig.desiredSize",)
 _CLUSTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
@@ -60,8 +62,11 @@ class ClusterArgs:
     node_disk_size_gb: int = 50
     # Empty: the API endpoint is reachable from inside the VPC only.
     public_access_cidrs: Sequence[str] = ()
-    # Empty: only the identity that created the cluster administers it.
+    # Empty: only the identity that created the cluster administers it. Prod requires both
+    # (stacks/settings): its endpoint is private, so nobody else could ever reach the API.
     admin_role_arn: str = ""
+    # The role CI runs `pulumi up` with, when it differs from the cluster's creator.
+    deploy_role_arn: str = ""
     log_types: Sequence[str] = LOG_TYPES
     log_retention_days: int = 90
     deletion_protection: bool = False
@@ -76,6 +81,7 @@ def validate(args: ClusterArgs) -> None:
     require_items("private_subnet_ids", args.private_subnet_ids, minimum=2)
     require_pattern("node_instance_type", args.node_instance_type, _INSTANCE_TYPE,
                     "an EC2 instance type like 't3.medium'")
+    image_platforms([args.node_instance_type])  # refuses a type no EKS node can be
     require_range("node_min_size", args.node_min_size, 1, 100)
     require_range("node_max_size", args.node_max_size, args.node_min_size, 100)
     require_range("node_desired_size", args.node_desired_size, args.node_min_size,
@@ -87,35 +93,28 @@ def validate(args: ClusterArgs) -> None:
         except ValueError:
             raise ValueError(f"public_access_cidrs must hold IPv4 CIDRs like '203.0.113.0/24', "
                              f"got {cidr!r}") from None
-    if args.admin_role_arn:
-        require_pattern("admin_role_arn", args.admin_role_arn, _ROLE_ARN,
-                        "an IAM role ARN like 'arn:aws:iam::123456789012:role/admin'")
+    for field_name in ("admin_role_arn", "deploy_role_arn"):
+        if getattr(args, field_name):
+            require_pattern(field_name, getattr(args, field_name), _ROLE_ARN,
+                            "an IAM role ARN like 'arn:aws:iam::123456789012:role/admin'")
     unknown = sorted(set(args.log_types) - set(LOG_TYPES))
     if unknown:
         raise ValueError(f"log_types must be among {', '.join(LOG_TYPES)}, got {unknown}")
     require_retention("log_retention_days", args.log_retention_days)
 
 
-def ami_type_for(instance_type: str) -> str:
-    """Graviton families (t4g, m7g, c6gn...) take the ARM image; the rest the x86 one."""
-    match = _INSTANCE_TYPE.fullmatch(instance_type)
-    if match is None:
-        raise ValueError(f"node_instance_type must be an EC2 instance type, got {instance_type!r}")
-    arm = "g" in match["options"]
-    return "AL2023_ARM_64_STANDARD" if arm else "AL2023_x86_64_STANDARD"
-
-
-def access_entries(admin_role_arn: str) -> dict[str, eks.AccessEntryArgs]:
-    if not admin_role_arn:
-        return {}
-    return {"admin": eks.AccessEntryArgs(
-        principal_arn=admin_role_arn,
+def access_entries(admin_role_arn: str, deploy_role_arn: str = ""
+                   ) -> dict[str, eks.AccessEntryArgs]:
+    """The EKS access entries of the admin and deploy roles (components/cluster_access.py says
+    why each gets the policy it gets)."""
+    return {key: eks.AccessEntryArgs(
+        principal_arn=grant.principal_arn,
         type=eks.AccessEntryType.STANDARD,
-        access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
-            policy_arn=CLUSTER_ADMIN_POLICY,
-            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+        access_policies={grant.association_key: eks.AccessPolicyAssociationArgs(
+            policy_arn=grant.policy_arn,
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type=grant.scope),
         )},
-    )}
+    ) for key, grant in cluster_access.grants(admin_role_arn, deploy_role_arn).items()}
 
 
 class Cluster(pulumi.ComponentResource):
@@ -129,6 +128,8 @@ class Cluster(pulumi.ComponentResource):
     oidc_provider_url: pulumi.Output[str]
     oidc: OidcProvider
     secrets_key_arn: pulumi.Output[str]
+    # "linux/amd64", "linux/arm64" or both: what the images must be built for to run on the nodes.
+    image_platforms: tuple[str, ...]
 
     def __init__(self, name: str, args: ClusterArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -163,7 +164,9 @@ class Cluster(pulumi.ComponentResource):
         self.oidc_provider_url = control_plane.oidc_provider_url
         self.oidc = OidcProvider(arn=self.oidc_provider_arn, issuer_url=self.oidc_provider_url)
         self.secrets_key_arn = key.arn
+        self.image_platforms = image_platforms([args.node_instance_type])
         self.register_outputs({
+            "image_platforms": list(self.image_platforms),
             "cluster_name": self.cluster_name,
             "kubeconfig": self.kubeconfig,
             "node_security_group_id": self.node_security_group_id,
@@ -201,7 +204,7 @@ class Cluster(pulumi.ComponentResource):
             endpoint_public_access=public,
             public_access_cidrs=list(args.public_access_cidrs) if public else None,
             authentication_mode=eks.AuthenticationMode.API,
-            access_entries=access_entries(args.admin_role_arn),
+            access_entries=access_entries(args.admin_role_arn, args.deploy_role_arn),
             create_oidc_provider=True,
             encryption_config_key_arn=key.arn,
             enabled_cluster_log_types=list(args.log_types),

@@ -6,13 +6,16 @@ digest, never by a mutable tag:
   the stack's registry, so nodes pull only from ECR and the platform's image policy holds.
 
 The repository's tags are immutable: a `version` names one build (a commit or a release).
+Both are built for the platforms the cluster's nodes run (components/architecture.py): one, or
+a multi-arch manifest when the node groups mix x86_64 and Graviton. A multi-arch build on an
+x86_64 machine emulates arm64 with QEMU (binfmt), which the deploying machine must register.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +27,8 @@ import pulumi_docker_build as docker_build
 # no machine's absolute path ends up in a plan or in the state.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIRROR_CONTEXT = Path(__file__).resolve().parent / "mirror_context"
-PLATFORMS = ("linux/amd64",)
+DEFAULT_PLATFORMS = ("linux/amd64",)
+SUPPORTED_PLATFORMS = ("linux/amd64", "linux/arm64")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST_REF = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 _SOURCE = re.compile(r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -40,9 +44,22 @@ class ImageArgs:
     context: str = field(default_factory=lambda: os.path.relpath(REPO_ROOT))
     dockerfile: str = "Dockerfile"
     labels: Mapping[str, str] = field(default_factory=dict)
+    # What the nodes run (Cluster.image_platforms); a preview reads its base stack's.
+    platforms: pulumi.Input[Sequence[str]] = DEFAULT_PLATFORMS
+
+
+def validate_platforms(platforms: pulumi.Input[Sequence[str]]) -> None:
+    """Known only when given as a list (a preview's come from its base stack, already checked)."""
+    if isinstance(platforms, pulumi.Output):
+        return
+    if isinstance(platforms, str) or not platforms or any(
+            platform not in SUPPORTED_PLATFORMS for platform in platforms):
+        raise ValueError(f"platforms must be one or more of {', '.join(SUPPORTED_PLATFORMS)}, "
+                         f"got {platforms!r}")
 
 
 def validate(args: ImageArgs) -> None:
+    validate_platforms(args.platforms)
     if not _TAG.fullmatch(args.version):
         raise ValueError("version must be a Docker tag (letters, digits, '_', '.', '-', at most "
                          f"128 characters, not starting with '.' or '-'), got {args.version!r}")
@@ -81,15 +98,18 @@ def mirror_tag(source: str) -> str:
 def _push(name: str, parent: pulumi.Resource, repository_url: pulumi.Input[str],
           registry_id: pulumi.Input[str], tag: str, context: str,
           dockerfile: docker_build.DockerfileArgs, labels: Mapping[str, str],
+          platforms: pulumi.Input[Sequence[str]],
           ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-    """Build for the cluster's platform and push `<repo>:<tag>`; returns (ref, digest)."""
+    """Build for the nodes' platforms and push `<repo>:<tag>` (a manifest list when there are
+    several, whose digest is what workloads pin); returns (ref, digest)."""
     auth = aws.ecr.get_authorization_token_output(registry_id=registry_id)
     image = docker_build.Image(
         f"{name}-build",
         context=docker_build.BuildContextArgs(location=context),
         dockerfile=dockerfile,
         labels=dict(labels),
-        platforms=[docker_build.Platform(platform) for platform in PLATFORMS],
+        platforms=pulumi.Output.from_input(platforms).apply(
+            lambda names: [docker_build.Platform(name) for name in names]),
         tags=[pulumi.Output.concat(repository_url, ":", tag)],
         push=True,
         # A preview needs no Docker daemon: the digest is unknown until the push anyway.
@@ -123,7 +143,8 @@ class StorefrontImage(pulumi.ComponentResource):
             context=args.context,
             dockerfile=docker_build.DockerfileArgs(
                 location=os.path.join(args.context, args.dockerfile)),
-            labels={"org.opencontainers.image.version": args.version, **args.labels})
+            labels={"org.opencontainers.image.version": args.version, **args.labels},
+            platforms=args.platforms)
         self.register_outputs({"ref": self.ref, "digest": self.digest, "tag": self.tag})
 
 
@@ -133,6 +154,7 @@ class MirrorArgs:
     source: str
     repository_url: pulumi.Input[str]
     registry_id: pulumi.Input[str]
+    platforms: Sequence[str] = DEFAULT_PLATFORMS
 
 
 class MirroredImage(pulumi.ComponentResource):
@@ -144,11 +166,13 @@ class MirroredImage(pulumi.ComponentResource):
     def __init__(self, name: str, args: MirrorArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         tag = mirror_tag(args.source)
+        validate_platforms(args.platforms)
         super().__init__("shop:image:MirroredImage", name, None, opts)
         self.ref, self.digest = _push(
             name, self, args.repository_url, args.registry_id, tag,
             # The copy is the upstream image, layer for layer; its context never changes.
             context=os.path.relpath(MIRROR_CONTEXT),
             dockerfile=docker_build.DockerfileArgs(inline=f"FROM {args.source}\n"),
-            labels={"org.opencontainers.image.base.name": args.source})
+            labels={"org.opencontainers.image.base.name": args.source},
+            platforms=args.platforms)
         self.register_outputs({"ref": self.ref, "digest": self.digest})

@@ -29,11 +29,13 @@ import pulumi_random as random
 from components import k8s as kube
 from components import monitoring_values as mv
 from components.arg_checks import require_pattern, require_range, require_tags
+from components.helm_charts import KUBE_PROMETHEUS_STACK
 from components.irsa import IrsaRoleArgs, OidcProvider, irsa_role
 
-CHART = "kube-prometheus-stack"
-CHART_VERSION = "79.7.1"
-CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
+# Pinned in components/helm_charts.py, with every other chart.
+CHART = KUBE_PROMETHEUS_STACK.name
+CHART_VERSION = KUBE_PROMETHEUS_STACK.version
+CHART_REPOSITORY = KUBE_PROMETHEUS_STACK.repository
 RULE_NAME = "storefront"
 DASHBOARD_FOLDER = "Shop"
 # Grafana's CloudWatch data source reads metrics and nothing else.

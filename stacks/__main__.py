@@ -10,11 +10,12 @@ import argparse
 import sys
 
 from stacks.ops import command as ops
+from stacks.plan import artifacts
 from stacks.plan import command as plan
 from stacks.previews import command as previews
 from stacks.review import command as review
 
-COMMANDS = (plan, review, previews, ops)
+COMMANDS = (plan, review, previews, ops, artifacts)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -140,6 +140,7 @@ def _cluster(settings: Settings, network: Network) -> Cluster:
         node_max_size=c.node_max_size,
         public_access_cidrs=c.public_access_cidrs,
         admin_role_arn=c.admin_role_arn,
+        deploy_role_arn=c.deploy_role_arn,
         log_retention_days=settings.log_retention_days,
         deletion_protection=settings.deletion_protection,
     ))
@@ -246,8 +247,9 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
         repository_url=registry.repository_url,
         registry_id=registry.registry_id,
         version=settings.storefront.image_version,
+        platforms=cluster.image_platforms,
     ))
-    data_images = _data_images(settings, registry)
+    data_images = _data_images(settings, registry, cluster.image_platforms)
     storefront = Storefront("storefront", StorefrontArgs(
         image_ref=image.ref,
         data=_data_endpoints(settings, platform, data_images, on_cluster),
@@ -311,7 +313,8 @@ def load_balancer_cidrs(settings: Settings, platform: Platform) -> list[str]:
         if plan.tier == "public"]
 
 
-def _data_images(settings: Settings, registry: Registry) -> DataImages | None:
+def _data_images(settings: Settings, registry: Registry,
+                 platforms: tuple[str, ...]) -> DataImages | None:
     """Copies of PostgreSQL and Redis for the stack's own in-cluster data, and for the
     previews it hosts: those cannot push the same immutable tags themselves."""
     if not (settings.in_cluster_data or hosts_previews(settings)):
@@ -320,7 +323,7 @@ def _data_images(settings: Settings, registry: Registry) -> DataImages | None:
     def mirror(kind: str, source: str) -> pulumi.Output[str]:
         return MirroredImage(f"{kind}-image", MirrorArgs(
             source=source, repository_url=registry.repository_url,
-            registry_id=registry.registry_id)).ref
+            registry_id=registry.registry_id, platforms=platforms)).ref
 
     return DataImages(mirror("postgres", POSTGRES_SOURCE), mirror("redis", REDIS_SOURCE))
 
@@ -362,6 +365,8 @@ def export_preview_base(settings: Settings, platform: Platform, workloads: Workl
     pulumi.export("loadBalancerCidrs", load_balancer_cidrs(settings, platform))
     pulumi.export("postgresImage", workloads.data_images.postgres)
     pulumi.export("redisImage", workloads.data_images.redis)
+    # What the previews build their image for: the architectures of this cluster's nodes.
+    pulumi.export("imagePlatforms", list(platform.cluster.image_platforms))
 
 
 def export_platform(platform: Platform, region: str) -> None:

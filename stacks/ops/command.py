@@ -15,7 +15,7 @@ from pathlib import Path
 
 import boto3
 
-from stacks.ops import actions, recovery
+from stacks.ops import actions, recovery, scan_gate
 from stacks.ops.base import REGION_OUTPUT, OpsError, StackOutputs, load_outputs
 
 DEFAULT_STATIC_DIR = Path(__file__).resolve().parents[2] / "app" / "storefront" / "static"
@@ -37,6 +37,7 @@ COMMANDS: Mapping[str, Command] = {
     "ecr-report": actions.ecr_report,
     "restore-recovery": recovery.restore_recovery,
     "recovery-media": recovery.recovery_media,
+    "scan-gate": scan_gate.scan_gate,
 }
 
 
@@ -84,5 +85,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                                  help="the repository's images by age and size")
     report.add_argument("--sort", choices=("age", "size"), default="age")
     recovery.add_parsers(commands, common, actions.utc_time)
+
+    gate = commands.add_parser("scan-gate", parents=[common],
+                               help="fail when the image's ECR scan found HIGH or worse")
+    scan_gate.add_arguments(gate)
     ops.set_defaults(func=run)
     return ops

@@ -336,6 +336,7 @@ def _stack_reference(fake: _Fake, _id: str) -> dict[str, Any]:
             "kubeconfig": cluster["kubeconfigJson"],
             "repositoryUrl": repository,
             "vpcCidr": vpc_cidr,
+            "imagePlatforms": ["linux/amd64"],
             "loadBalancerCidrs": [plan.cidr for plan in plan_subnets(vpc_cidr, zones)
                                   if plan.tier == "public"],
             **{f"{kind}Image": f"{repository}@sha256:{short_hash(base, kind, length=64)}"

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from stacks.policy import facts, safeguards, workloads
+from stacks.policy import access, facts, safeguards, workloads
 from stacks.policy.facts import Context, dig, is_true, items, text
 
 __all__ = ["RULES", "Context", "Finding", "Resource", "ResourceRule", "StackRule", "blocking",
@@ -343,6 +343,8 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
                  "mandatory", images_from_stack_registry),
     ResourceRule("required-tags", "Taggable AWS resources carry Project, Environment, Owner "
                  "and CostCenter.", "mandatory", required_tags),
+    ResourceRule("prod-cluster-access", "A prod cluster grants EKS access entries to an admin "
+                 "role and a distinct deploy role.", "mandatory", access.prod_cluster_access),
     ResourceRule("allowed-instance-types", "Instance types come from the allowed list.",
                  "advisory", allowed_instance_types),
     # The architecture document's safeguards (stacks/policy/safeguards.py).

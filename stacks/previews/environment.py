@@ -28,7 +28,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.image import ImageArgs, StorefrontImage
+from components.image import DEFAULT_PLATFORMS, ImageArgs, StorefrontImage
 from components.in_cluster_data import InClusterData, InClusterDataArgs
 from components.storefront import Storefront, StorefrontArgs
 from stacks.settings import Settings, SettingsError
@@ -141,7 +141,16 @@ def _image(id_: str, settings: Settings, base: pulumi.StackReference) -> Storefr
     return StorefrontImage("storefront-image", ImageArgs(
         repository_url=repository_url,
         registry_id=repository_url.apply(_registry_account),
-        version=image_version(id_, settings.storefront.image_version)))
+        version=image_version(id_, settings.storefront.image_version),
+        platforms=base_platforms(base)))
+
+
+def base_platforms(base: pulumi.StackReference) -> pulumi.Output[list[str]]:
+    """The platforms of the base cluster's nodes (its `imagePlatforms` output): a preview's
+    image must run there, whatever this stack's own settings say. A base stack deployed before
+    that output existed ran x86_64 nodes only."""
+    return base.get_output("imagePlatforms").apply(
+        lambda platforms: list(platforms) if platforms else list(DEFAULT_PLATFORMS))
 
 
 def _storefront(id_: str, settings: Settings, base: pulumi.StackReference,

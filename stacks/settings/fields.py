@@ -19,7 +19,9 @@ from typing import Any
 
 import pulumi
 
+from components.architecture import UnknownArchitecture, architecture_of
 from components.log_groups import RETENTION_DAYS
+from stacks.settings import cluster_checks
 
 Parser = Callable[[str, Any], Any]
 
@@ -167,6 +169,18 @@ def cidr_list(key: str, raw: Any) -> tuple[str, ...]:
     return tuple(str(_network(key, item, expected)) for item in raw)
 
 
+def node_instance_type(key: str, raw: Any) -> str:
+    """An instance type whose architecture the node image and the images' platforms follow:
+    x86_64 (`t3.medium`) or Graviton arm64 (`t4g.medium`, `m7g.large`)."""
+    value = text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type like 't3.medium'")(key, raw)
+    try:
+        architecture_of(value)
+    except UnknownArchitecture:
+        raise Invalid(f"{key} must be an x86_64 or Graviton (arm64) EC2 instance type an EKS "
+                      f"node can be, like 't3.medium' or 'm7g.large', got {show(raw)}") from None
+    return value
+
+
 def _network(key: str, raw: Any, expected: str) -> ipaddress.IPv4Network:
     try:
         return ipaddress.IPv4Network(raw, strict=True)
@@ -182,15 +196,17 @@ FIELDS: dict[str, Parser] = {
     "natMode": one_of("single", "perAz"),
     "logRetentionDays": one_of(*RETENTION_DAYS),
     "kubernetesVersion": one_of(*KUBERNETES_VERSIONS),
-    "nodeInstanceType": text(r"[a-z][a-z0-9-]*\.[a-z0-9]+",
-                             "an EC2 instance type like 't3.medium'"),
+    # x86_64 or Graviton: the node image and the storefront's image platforms follow it.
+    "nodeInstanceType": node_instance_type,
     "nodeMinSize": integer(1, 100),
     "nodeDesiredSize": integer(1, 100),
     "nodeMaxSize": integer(1, 100),
     "clusterPublicAccessCidrs": cidr_list,
-    "clusterAdminRoleArn": text(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
-                                "an IAM role ARN like 'arn:aws:iam::123456789012:role/admin'",
+    "clusterAdminRoleArn": text(cluster_checks.ROLE_ARN, cluster_checks.ROLE_EXAMPLE,
                                 optional=True),
+    # The role CI deploys with; prod requires both (settings/cluster_checks.py).
+    "clusterDeployRoleArn": text(cluster_checks.ROLE_ARN, cluster_checks.ROLE_EXAMPLE,
+                                 optional=True),
     "dbEngineVersion": text(r"1[4-8](\.\d+)?", "a PostgreSQL major 14-18, like '16' or '16.4'"),
     "dbInstanceClass": text(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS class like 'db.t4g.micro'"),
     "dbAllocatedStorageGb": integer(20, 65536),

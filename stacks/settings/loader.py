@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from stacks.settings import safeguards
+from stacks.settings import cluster_checks, safeguards
 from stacks.settings.fields import FIELDS, REGION, Invalid, Secret, show
 from stacks.settings.presets import ENVIRONMENTS, PRESETS
 from stacks.settings.safeguards import RecoverySettings, SecurityLogSettings
@@ -58,6 +58,7 @@ class ClusterSettings:
     node_max_size: int
     public_access_cidrs: tuple[str, ...]  # empty: the API endpoint is private only
     admin_role_arn: str  # empty: only the creator administers the cluster
+    deploy_role_arn: str  # the role CI deploys with; prod requires both
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ def load_from_mapping(stack: str, config: Mapping[str, Any], project: str = NAME
     if problems:
         raise SettingsError(problems)
     problems.extend(_cross_checks(environment, values))
+    problems.extend(cluster_checks.access_checks(environment, values))
     problems.extend(_origin_checks(environment, region, values))
     problems.extend(_alerting_checks(environment, values))
     problems.extend(safeguards.checks(environment, region, values))
@@ -362,7 +364,8 @@ def _assemble(project: str, stack: str, environment: str, region: str,
         cluster=ClusterSettings(
             f"{project}-{stack}", v["kubernetesVersion"], v["nodeInstanceType"],
             v["nodeMinSize"], v["nodeDesiredSize"], v["nodeMaxSize"],
-            tuple(v["clusterPublicAccessCidrs"]), v["clusterAdminRoleArn"]),
+            tuple(v["clusterPublicAccessCidrs"]), v["clusterAdminRoleArn"],
+            v["clusterDeployRoleArn"]),
         database=DatabaseSettings(
             v["dbEngineVersion"], v["dbInstanceClass"], v["dbAllocatedStorageGb"],
             v["dbMaxAllocatedStorageGb"], v["dbBackupRetentionDays"], v["dbMultiAz"],

@@ -17,7 +17,9 @@ _COMMON: dict[str, Any] = {
     "kubernetesVersion": "1.33",
     "nodeInstanceType": "t3.medium",
     "clusterPublicAccessCidrs": [],
+    # Required in prod (settings/cluster_checks.py): its cluster API is private.
     "clusterAdminRoleArn": "",
+    "clusterDeployRoleArn": "",
     "dbEngineVersion": "16",
     "domain": "",
     "hostedZoneId": "",

@@ -15,6 +15,7 @@ from tests.infra.conftest import TAGS
 
 SUBNETS = ["subnet-private-a", "subnet-private-b"]
 ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
+DEPLOY = "arn:aws:iam::123456789012:role/platform-deploy"
 EKS = "eks:index:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 
@@ -95,6 +96,20 @@ def test_admin_role_gets_a_cluster_admin_access_entry(recorded: Recorded) -> Non
                                              "accessScope": {"type": "cluster"}}},
     }}
     assert run(cluster()).one(EKS).inputs["accessEntries"] == {}
+
+
+def test_admin_and_deploy_roles_each_get_their_own_cluster_admin_entry() -> None:
+    entries = run(cluster(admin_role_arn=ADMIN, deploy_role_arn=DEPLOY)).one(EKS).inputs[
+        "accessEntries"]
+    grant = {"cluster-admin": {"policyArn": CLUSTER_ADMIN_POLICY,
+                               "accessScope": {"type": "cluster"}}}
+    assert entries == {
+        "admin": {"principalArn": ADMIN, "type": "STANDARD", "accessPolicies": grant},
+        "deploy": {"principalArn": DEPLOY, "type": "STANDARD", "accessPolicies": grant},
+    }
+    # EKS allows one entry per principal: a role given twice gets one.
+    same = run(cluster(admin_role_arn=ADMIN, deploy_role_arn=ADMIN)).one(EKS).inputs
+    assert list(same["accessEntries"]) == ["admin"]
 
 
 def test_control_plane_logs_are_retained(recorded: Recorded) -> None:
@@ -184,6 +199,8 @@ def test_ami_type_follows_the_cpu_architecture(instance_type: str, ami_type: str
     ({"node_instance_type": "large"}, "node_instance_type"),
     ({"public_access_cidrs": ["203.0.113.1/24"]}, "public_access_cidrs"),
     ({"admin_role_arn": "arn:aws:iam::123456789012:user/bob"}, "admin_role_arn"),
+    ({"deploy_role_arn": "arn:aws:iam::123456789012:user/ci"}, "deploy_role_arn"),
+    ({"node_instance_type": "mac2.metal"}, "node_instance_type"),
     ({"log_types": ["api", "everything"]}, "log_types"),
     ({"log_retention_days": 2}, "log_retention_days"),
     ({"tags": {}}, "tags"),

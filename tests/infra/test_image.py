@@ -95,3 +95,27 @@ def test_mirror_copies_the_upstream_image_into_the_stack_registry(mirror):
 def test_refuses_versions_that_do_not_name_one_build(version, field):
     assert_refused(lambda: StorefrontImage(
         "image", ImageArgs(repository_url=REPO, registry_id=ACCOUNT_ID, version=version)), field)
+
+
+@pytest.mark.parametrize("platforms", [("linux/arm64",), ("linux/amd64", "linux/arm64")])
+def test_builds_and_copies_for_the_platforms_the_nodes_run(platforms):
+    """Graviton nodes need arm64 images; mixed node groups one multi-arch manifest, whose
+    digest is what workloads pin."""
+    built = run_component(lambda: StorefrontImage(
+        "image", ImageArgs(repository_url=REPO, registry_id=ACCOUNT_ID, version="v1",
+                           platforms=platforms)), "ref")
+    assert built.one(BUILD).inputs["platforms"] == list(platforms)
+    assert is_digest_ref(built.outputs["ref"])
+    copied = run_component(lambda: MirroredImage("redis-image", MirrorArgs(
+        source="redis:8.2", repository_url=REPO, registry_id=ACCOUNT_ID, platforms=platforms)))
+    assert copied.one(BUILD).inputs["platforms"] == list(platforms)
+
+
+@pytest.mark.parametrize("platforms", [(), ("linux/s390x",), "linux/arm64", ("arm64",)])
+def test_refuses_platforms_the_nodes_cannot_run(platforms):
+    assert_refused(lambda: StorefrontImage("image", ImageArgs(
+        repository_url=REPO, registry_id=ACCOUNT_ID, version="v1", platforms=platforms)),
+        "platforms")
+    assert_refused(lambda: MirroredImage("redis-image", MirrorArgs(
+        source="redis:8.2", repository_url=REPO, registry_id=ACCOUNT_ID, platforms=platforms)),
+        "platforms")

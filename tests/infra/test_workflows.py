@@ -262,7 +262,7 @@ def test_no_workflow_hands_secrets_to_a_pull_requests_head(name):
 def test_jenkins_has_the_same_stages_and_gates_prod_on_an_approval():
     jenkinsfile = (ROOT / "Jenkinsfile").read_text()
     assert re.findall(r"stage\('([^']+)'\)", jenkinsfile) == [
-        "Lint", "Test", "Plan diff", "Pulumi preview", "Pulumi preview dev",
+        "Lint", "Test", "Security scans", "Plan diff", "Pulumi preview", "Pulumi preview dev",
         "Pulumi preview prod", "Deploy dev", "Approve prod", "Deploy prod"]
     approve = jenkinsfile[jenkinsfile.index("stage('Approve prod')"):]
     assert "when { tag 'v*' }" in approve and "input message:" in approve
@@ -289,3 +289,96 @@ def test_jenkins_names_the_image_and_configures_the_policy_pack(tmp_path, tag, v
         "python platform/policy/pack_config.py prod",
         "pulumi up --yes --stack prod --diff --policy-pack platform/policy "
         "--policy-pack-config policy-pack-config.json"]
+
+
+# --- security scans and the image gate ----------------------------------------------------
+
+def test_ci_scans_dependencies_dockerfile_kubernetes_objects_and_plans():
+    job = workflow("ci.yml")["jobs"]["security"]
+    script = runs(job)
+    # Pinned scanners, in a venv of their own (checkov is not a project dependency).
+    assert "pip-audit==2.10.1 checkov==3.3.30" in script
+    assert "checkov" not in (ROOT / "requirements.txt").read_text()
+    assert re.search(r"pip-audit\" --requirement requirements.txt --no-deps \\\s+--disable-pip",
+                     script)
+    assert ".venv/bin/hadolint --failure-threshold warning Dockerfile" in script
+    assert 'stacks manifests "$stack" --out "$RUNNER_TEMP/k8s/$stack"' in script
+    assert "for stack in dev prod" in script
+    assert 'checkov" --config-file .checkov.yaml -d "$RUNNER_TEMP/k8s"' in script
+    assert "stacks plan prod" in script
+    # The Python code's static analysis: ruff's flake8-bandit rules, in the lint job.
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'^select = \[[^\]]*"S"', pyproject, re.MULTILINE)
+
+
+def test_checkov_fails_on_every_check_but_the_accepted_ones():
+    config = yaml.safe_load((ROOT / ".checkov.yaml").read_text())
+    assert config["framework"] == ["kubernetes"]
+    assert config["skip-check"] == ["CKV_K8S_35"]
+    text = (ROOT / ".checkov.yaml").read_text()
+    assert "accepted risk" in text and "soft-fail" not in text
+
+
+@pytest.mark.parametrize(("stack", "env", "version"), [
+    ("dev", {}, f"git-{SHA[:12]}"),
+    ("prod", {"GITHUB_REF_NAME": "v1.4.0"}, "v1.4.0"),
+])
+def test_each_deploy_pushes_the_image_alone_and_gates_on_its_scan_first(
+        tmp_path, stack, env, version):
+    job = workflow("deploy.yml")["jobs"][stack]
+    up = steps(job).index(pulumi_runs(job)[0])
+    named, _ = run_step(job, "shop:imageVersion")
+    configured, _ = run_step(job, "pack_config.py")
+    pushed, pushing = run_step(job, "stacks image-targets \"$STACK\")".replace(
+        '"$STACK"', stack))
+    gated, gating = run_step(job, "stacks ops scan-gate")
+    assert named < pushed and configured < pushed < gated < up
+    assert record_calls(pushing, tmp_path, **env) == [
+        f"python -m stacks image-targets {stack}",
+        f"pulumi up --stack {stack} --yes --skip-preview https://pr.example.com --policy-pack "
+        f"platform/policy --policy-pack-config {tmp_path}/policy-pack-config.json"]
+    gate_env = steps(job)[gated]["env"]
+    assert gate_env["SCAN_FAIL_ON"] == "${{ vars.SCAN_FAIL_ON || 'HIGH' }}"
+    assert record_calls(gating, tmp_path, SCAN_FAIL_ON="HIGH", **env) == [
+        f"python -m stacks image-targets {stack} --repository",
+        f"python -m stacks ops scan-gate --stack {stack} --tag {version} "
+        "--repository https://pr.example.com --fail-on HIGH"]
+
+
+def test_jenkins_scans_and_gates_each_deploy_on_the_image_scan(tmp_path):
+    jenkinsfile = (ROOT / "Jenkinsfile").read_text()
+    scans = jenkinsfile[jenkinsfile.index("stage('Security scans')"):
+                        jenkinsfile.index("stage('Plan diff')")]
+    for needle in ("pip-audit --requirement requirements.txt", "hadolint --failure-threshold",
+                   "stacks manifests", "checkov --config-file .checkov.yaml", "stacks plan prod"):
+        assert needle in scans
+    for stack in ("dev", "prod"):
+        deploy = jenkinsfile[jenkinsfile.index(f"stage('Deploy {stack}')"):]
+        assert deploy.index(f"gateImage('{stack}')") < deploy.index(
+            f"pulumiRun('up --yes', '{stack}')")
+    body = re.search(r'def gateImage\(String stack\) \{\n\s+withPulumi """(.*?)"""',
+                     jenkinsfile, re.DOTALL).group(1)
+    script = body.replace("${stack}", "prod").replace("\\$", "$")
+    calls = record_calls(script, tmp_path, interpreter="dash", GIT_COMMIT=SHA, TAG_NAME="v1.4.0")
+    assert calls == [
+        "pulumi config set --stack prod shop:imageVersion v1.4.0",
+        "python platform/policy/pack_config.py prod",
+        "python -m stacks image-targets prod",
+        "pulumi up --yes --skip-preview --stack prod --policy-pack platform/policy "
+        "--policy-pack-config policy-pack-config.json https://pr.example.com",
+        "python -m stacks image-targets prod --repository",
+        "python -m stacks ops scan-gate --stack prod --repository https://pr.example.com "
+        "--tag v1.4.0 --fail-on HIGH"]
+
+
+def test_ci_runs_the_program_from_a_venv_of_requirements_alone():
+    """What `pulumi install` gives a fresh clone; tests/infra/test_fresh_clone.py is the same
+    check with the suite's own site-packages, here a venv with nothing but requirements.txt."""
+    script = runs(workflow("ci.yml")["jobs"]["fresh-clone"])
+    assert 'python -m venv "$RUNNER_TEMP/fresh"' in script
+    assert '"$RUNNER_TEMP/fresh/bin/pip" install -q --disable-pip-version-check -r ' \
+        "requirements.txt" in script
+    assert " -e " not in script and "install ." not in script
+    assert ('"$RUNNER_TEMP/fresh/bin/python" -I tests/infra/language_host.py '
+            "platform/__main__.py dev") in script
+    assert (ROOT / "tests" / "infra" / "language_host.py").is_file()

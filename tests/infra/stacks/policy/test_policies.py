@@ -309,7 +309,7 @@ def test_instance_types_outside_the_allowed_list_are_advisory():
 
 def test_rules_have_unique_names_and_descriptions():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 18
+    assert len(names) == len(set(names)) == 19
     assert all(rule.description.endswith(".") for rule in RULES)
     assert {rule.name for rule in RULES if rule.enforcement == "advisory"} == {
         "allowed-instance-types", "prod-cross-region-recovery"}

@@ -18,11 +18,15 @@ from stacks.settings import (
     missing_secrets,
 )
 
-# The least a dev or prod stack needs beyond its preset (prod routes its alerts somewhere).
+# The least a dev or prod stack needs beyond its preset (prod routes its alerts somewhere, and
+# names who may reach its private cluster API).
+CLUSTER_ROLES = {"shop:clusterAdminRoleArn": "arn:aws:iam::123456789012:role/shop-admin",
+                 "shop:clusterDeployRoleArn": "arn:aws:iam::123456789012:role/shop-deploy"}
 RUNBOOKS = "https://github.com/acme/shop/blob/main/"
 BASE = {"aws:region": "us-east-1", "shop:domain": "shop.example.com",
         "shop:hostedZoneId": "Z0123456789ABC", "shop:runbookBaseUrl": RUNBOOKS,
-        "shop:slackWebhookUrl": {"secure": "https://hooks.slack.com/services/T/B/base"}}
+        "shop:slackWebhookUrl": {"secure": "https://hooks.slack.com/services/T/B/base"},
+        **CLUSTER_ROLES}
 ORIGIN_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a"
 # Alert e-mail and the relay it goes through, but for the password.
 SMTP = {"shop:alertEmail": "oncall@example.com",
@@ -244,7 +248,7 @@ def test_load_reads_the_running_programs_config() -> None:
     pulumi.runtime.set_all_config(
         {"shop:environment": "prod", "shop:azCount": "2", "shop:domain": "shop.example.com",
          "shop:hostedZoneId": "Z0123456789ABC", "shop:slackWebhookUrl": "https://hooks/x",
-         "shop:runbookBaseUrl": RUNBOOKS, "aws:region": "eu-central-1", **SMTP,
+         "shop:runbookBaseUrl": RUNBOOKS, "aws:region": "eu-central-1", **SMTP, **CLUSTER_ROLES,
          "shop:alertSmtpPassword": "runtime-smtp-password"},
         ["shop:slackWebhookUrl", "shop:alertSmtpPassword"])
     loaded: list[Settings] = []
