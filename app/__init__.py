@@ -36,6 +36,7 @@ def _init_extensions(app: Flask) -> None:
     from app.caching import init_caching
     from app.errors import register_error_handlers
     from app.extensions import db, init_redis, migrate
+    from app.inputs import init_inputs
     from app.mail import init_mail
     from app.observability import init_observability
     from app.ratelimit import init_rate_limits
@@ -49,6 +50,7 @@ def _init_extensions(app: Flask) -> None:
     register_error_handlers(app)
     init_observability(app)
     init_rate_limits(app)
+    init_inputs(app)  # after the limiter: refused input still counts against a budget
     init_caching(app)
 
 

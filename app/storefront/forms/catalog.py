@@ -19,7 +19,7 @@ from app.cart.store import MAX_LINE_QUANTITY
 from app.catalog.schemas import MAX_PRICE
 from app.catalog.service import ProductFilters
 from app.models import Category
-from app.storefront.forms.common import strip
+from app.storefront.forms.common import ShopForm, strip
 
 # "" is the catalog's own choice: best match for a search, else the newest first.
 SORT_CHOICES = [SelectChoice(value, label) for value, label in (
@@ -38,7 +38,7 @@ def _within_prices(form: FlaskForm, field: DecimalField) -> None:
         raise ValidationError(f"Between 0 and {MAX_PRICE}.")
 
 
-class CatalogFilterForm(FlaskForm):
+class CatalogFilterForm(ShopForm):
     class Meta:
         csrf = False  # a search is a GET that changes nothing
 
@@ -79,7 +79,7 @@ def _money(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(Decimal("0.01"))
 
 
-class QuantityForm(FlaskForm):
+class QuantityForm(ShopForm):
     quantity = IntegerField("Quantity", [
         InputRequired(message="Enter a quantity."),
         NumberRange(min=1, max=MAX_LINE_QUANTITY,
