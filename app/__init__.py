@@ -40,9 +40,11 @@ def _init_extensions(app: Flask) -> None:
     from app.mail import init_mail
     from app.observability import init_observability
     from app.ratelimit import init_rate_limits
+    from app.request_limits import init_request_limits
     from app.security import init_security
 
     init_security(app)  # first: production refuses to start before anything connects
+    init_request_limits(app)  # the first before_request hook
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     init_redis(app)

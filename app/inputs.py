@@ -5,7 +5,7 @@ keeps ``\\u0000`` and a later ``::jsonb`` cast fails), and a lone UTF-16 surroga
 ``"\\ud800"``) cannot even be encoded to send. Both arrive through ordinary channels - a
 JSON string, ``%00`` in a query or a path - so one ``before_request`` hook looks at every
 string a request carries into the app (JSON body keys and values, query arguments, path
-arguments, the headers the app reads, and form fields of the API) and answers 400 naming
+arguments and the headers the app keeps) and answers 400 naming
 the field. The pages' forms get the same rule as a WTForms validator (``PlainText``,
 attached to every text field by ``app.storefront.forms.common.ShopForm``), so a shopper
 sees it on the field.
@@ -27,6 +27,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.validators import ValidationError as FormValidationError
 
 from app.errors import error_response
@@ -142,14 +143,13 @@ def _pairs(multidict) -> Iterable[tuple[str, str]]:
 
 
 def _request_fields() -> dict:
-    """Every string of this request that reaches the app, by name, from the places that
-    are not a page's form (those get the form's own error, see ``ShopForm``)."""
+    """Every string of this request's URL and the headers the app keeps, by name. Form
+    bodies are left alone: a page's form shows the error on its field (``ShopForm``), and
+    the API takes JSON (multipart only for an image, whose size limit is its own)."""
     found: dict = {}
     sources = [dict(_grouped(_pairs(request.args))), request.view_args or {},
                {name: request.headers[name] for name in CHECKED_HEADERS
                 if name in request.headers}]
-    if is_api_request():
-        sources.append(dict(_grouped(_pairs(request.form))))
     for source in sources:
         for name, problems in unsafe_fields(source).items():
             found.setdefault(name, problems)
@@ -171,7 +171,11 @@ def is_api_request() -> bool:
 def _refuse_unusable_input():
     if request.is_json and request.content_length != 0:
         try:
-            body = load_json(request.get_data(cache=True))
+            raw = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            return None  # the view answers 413, after its rate limits counted the attempt
+        try:
+            body = load_json(raw)
         except JSONTooDeep as exc:
             return error_response(400, str(exc), code="json_too_deep",
                                   details={"max_depth": MAX_JSON_DEPTH})
