@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SearchField,
     SelectChoice,
@@ -85,3 +87,11 @@ class QuantityForm(ShopForm):
         NumberRange(min=1, max=MAX_LINE_QUANTITY,
                     message=f"Choose between 1 and {MAX_LINE_QUANTITY}.")],
         default=1, render_kw={"min": 1, "max": MAX_LINE_QUANTITY, "inputmode": "numeric"})
+
+
+class AddToCartForm(QuantityForm):
+    """A new key with every rendering: submitting the same page twice (a double click, a
+    resubmit after a lost answer) adds once; the shop's next page carries a new key."""
+
+    idempotency_key = HiddenField(validators=[Optional(), Length(max=128)],
+                                  default=lambda: secrets.token_urlsafe(24))
