@@ -14,6 +14,9 @@ JSON nesting is bounded too: Python's parser recurses, so 5,000 nested arrays wo
 ``RecursionError``. The app's JSON provider refuses more than ``MAX_JSON_DEPTH`` levels
 with a ``ValueError``, which every caller of ``request.get_json`` already handles.
 
+Numbers: every route's ``int`` path argument stops at ``MAX_ID``, as the schemas' id fields
+do (``validate.Range``), so a huge id is a 404 or a 422, never an out-of-range error.
+
 Lengths are the schemas' business (``validate.Length`` on every text field, WTForms'
 ``Length`` on the pages), enforced before the services run and named in the 422.
 """
@@ -28,11 +31,15 @@ from typing import Any
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError as FormValidationError
 
 from app.errors import error_response
 
 MAX_JSON_DEPTH = 32
+# The largest id an INTEGER column holds: a larger one is "integer out of range" in
+# PostgreSQL, a 500 where the answer is "no such thing".
+MAX_ID = 2**31 - 1
 NUL_MESSAGE = "must not contain NUL characters"
 SURROGATE_MESSAGE = "must be valid Unicode text (it has an unpaired surrogate)"
 # Headers whose values the app stores or looks up; the rest never reach a database.
@@ -100,19 +107,12 @@ def json_depth(data: Any) -> int:
 
 # --- the boundary ----------------------------------------------------------------------
 
-def unsafe_fields(data: Any) -> dict:
+def unsafe_fields(data: Any) -> dict[str, list[str]]:
     """``{field: [message]}`` for every string in ``data`` (keys too) that cannot be
-    stored, nested as marshmallow nests its messages (list items by index)."""
-    found: dict = {}
-    for path, problem in _walk(data, ()):
-        into = found
-        for part in path[:-1]:
-            into = into.setdefault(part, {})
-            if not isinstance(into, dict):  # a key and its value both bad: the key wins
-                break
-        else:
-            into.setdefault(path[-1] if path else "body", [problem])
-    return found
+    stored. A nested field is named by its dotted path (``shipping_address.city``, a list
+    item by its index: ``items.1``), so the answer stays flat however deep the input."""
+    return {".".join(str(part) for part in path) or "body": [problem]
+            for path, problem in sorted(_walk(data, ()), key=lambda found: str(found[0]))}
 
 
 def _walk(data: Any, prefix: tuple) -> Iterator[tuple[tuple, str]]:
@@ -197,13 +197,22 @@ def _refused(fields: dict):
                           code="invalid_text", details={"fields": fields})
 
 
-def _first_message(fields: dict) -> str:
-    name, value = next(iter(fields.items()))
-    while isinstance(value, dict):
-        name, value = next(iter(value.items()))
-    return f"{name} {value[0]}"
+def _first_message(fields: dict[str, list[str]]) -> str:
+    name, messages = next(iter(fields.items()))
+    return f"{name} {messages[0]}"
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: an id beyond what the column holds matches no route
+    (404) instead of reaching the database."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def init_inputs(app: Flask) -> None:
+    """Before any blueprint registers a route: the routes' ``int`` converter is bounded."""
+    app.url_map.converters["int"] = IdConverter
     app.json = BoundedJSONProvider(app)
     app.before_request(_refuse_unusable_input)

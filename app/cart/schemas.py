@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.cart.store import MAX_LINE_QUANTITY
+from app.inputs import MAX_ID
 from app.orders.service import MAX_IDEMPOTENCY_KEY_LENGTH
 
 QUANTITY = validate.Range(min=1, max=MAX_LINE_QUANTITY)
@@ -30,7 +31,8 @@ class CartWriteHeaderSchema(CartTokenHeaderSchema):
 
 
 class AddItemSchema(Schema):
-    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    product_id = fields.Integer(required=True, strict=True,
+                                validate=validate.Range(min=1, max=MAX_ID))
     quantity = fields.Integer(load_default=1, strict=True, validate=QUANTITY)
 
 
