@@ -5,8 +5,8 @@ keeps ``\\u0000`` and a later ``::jsonb`` cast fails), and a lone UTF-16 surroga
 ``"\\ud800"``) cannot even be encoded to send. Both arrive through ordinary channels - a
 JSON string, ``%00`` in a query or a path - so one ``before_request`` hook looks at every
 string a request carries into the app (JSON body keys and values, query arguments, path
-arguments and the headers the app keeps) and answers 400 naming
-the field. The pages' forms get the same rule as a WTForms validator (``PlainText``,
+arguments and the headers the app keeps) and answers 400 naming the field, before any
+database work. The pages' forms get the same rule as a WTForms validator (``PlainText``,
 attached to every text field by ``app.storefront.forms.common.ShopForm``), so a shopper
 sees it on the field.
 
@@ -138,16 +138,12 @@ def _printable(name: str) -> str:
     return _UNSAFE.sub("\ufffd", name)
 
 
-def _pairs(multidict) -> Iterable[tuple[str, str]]:
-    return multidict.items(multi=True)
-
-
 def _request_fields() -> dict:
     """Every string of this request's URL and the headers the app keeps, by name. Form
     bodies are left alone: a page's form shows the error on its field (``ShopForm``), and
     the API takes JSON (multipart only for an image, whose size limit is its own)."""
     found: dict = {}
-    sources = [dict(_grouped(_pairs(request.args))), request.view_args or {},
+    sources = [_grouped(request.args.items(multi=True)), request.view_args or {},
                {name: request.headers[name] for name in CHECKED_HEADERS
                 if name in request.headers}]
     for source in sources:
@@ -164,32 +160,29 @@ def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
             for name, values in grouped.items()}
 
 
-def is_api_request() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
-
-
 def _refuse_unusable_input():
-    if request.is_json and request.content_length != 0:
-        try:
-            raw = request.get_data(cache=True)
-        except RequestEntityTooLarge:
-            return None  # the view answers 413, after its rate limits counted the attempt
-        try:
-            body = load_json(raw)
-        except JSONTooDeep as exc:
-            return error_response(400, str(exc), code="json_too_deep",
-                                  details={"max_depth": MAX_JSON_DEPTH})
-        except ValueError:
-            return error_response(400, "the request body is not valid JSON",
-                                  code="invalid_json")
-        fields = unsafe_fields(body) if isinstance(body, dict | list) else \
-            ({"body": [problem]} if isinstance(body, str) and (problem := text_problem(body))
-             else {})
-        if fields:
-            return _refused(fields)
-    if fields := _request_fields():
-        return _refused(fields)
-    return None
+    refusal = _json_body_refusal() if request.is_json else None
+    if refusal is None and (fields := _request_fields()):
+        refusal = _refused(fields)
+    return refusal
+
+
+def _json_body_refusal():
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        return None  # the view answers 413, after its rate limits counted the attempt
+    if not raw.strip():
+        return None  # no body (a DELETE sent with a JSON Content-Type): the view decides
+    try:
+        body = load_json(raw)
+    except JSONTooDeep as exc:
+        return error_response(400, str(exc), code="json_too_deep",
+                              details={"max_depth": MAX_JSON_DEPTH})
+    except ValueError:
+        return error_response(400, "the request body is not valid JSON", code="invalid_json")
+    fields = unsafe_fields(body)
+    return _refused(fields) if fields else None
 
 
 def _refused(fields: dict):

@@ -156,3 +156,9 @@ def test_a_nul_in_a_page_query_is_a_400_page(client, admin, url):
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert "q must not contain NUL characters" in text(response)
+
+
+def test_an_empty_body_sent_as_json_is_left_to_the_view(client):
+    response = client.delete("/api/v1/cart", data=b"", content_type="application/json")
+    assert response.status_code == 200
+    assert response.json["items"] == []
