@@ -36,12 +36,15 @@ def _init_extensions(app: Flask) -> None:
     from app.caching import init_caching
     from app.errors import register_error_handlers
     from app.extensions import db, init_redis, migrate
+    from app.inputs import init_inputs
     from app.mail import init_mail
     from app.observability import init_observability
     from app.ratelimit import init_rate_limits
+    from app.request_limits import init_request_limits
     from app.security import init_security
 
     init_security(app)  # first: production refuses to start before anything connects
+    init_request_limits(app)  # the first before_request hook
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     init_redis(app)
@@ -49,6 +52,7 @@ def _init_extensions(app: Flask) -> None:
     register_error_handlers(app)
     init_observability(app)
     init_rate_limits(app)
+    init_inputs(app)  # after the limiter: refused input still counts against a budget
     init_caching(app)
 
 

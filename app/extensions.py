@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from contextlib import suppress
+
 import fakeredis
 import redis
 from flask import Flask, current_app
@@ -10,6 +13,7 @@ from flask_sqlalchemy import SQLAlchemy
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import MetaData
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 from app.db_routing import RoutingSession
@@ -28,8 +32,30 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+log = logging.getLogger(__name__)
+
+
+class ShopSQLAlchemy(SQLAlchemy):
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        """End the request's session without letting a dead connection fail the request.
+
+        Teardown runs after the response exists, outside Flask's error handlers: when
+        PostgreSQL went away after the view committed, the closing rollback raised and
+        the server answered 500 for a write that was saved (and the client's retry made
+        it twice). Whatever the view committed stands; what was left open dies with the
+        connection anyway, which the pool discards."""
+        try:
+            self.session.remove()
+        except SQLAlchemyError as error:
+            log.warning("the database connection failed while the request's session was "
+                        "closed (%s); its committed work stands", type(error).__name__)
+            with suppress(SQLAlchemyError):  # hand nothing broken back to the pool
+                self.session.registry().invalidate()
+            self.session.registry.clear()
+
+
 # RoutingSession sends the SELECTs of replica-read views to DATABASE_REPLICA_URL.
-db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
+db = ShopSQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate(render_as_batch=True)
 
 

@@ -90,6 +90,15 @@ graceful_timeout = 25
 # Longer than the ALB's 60 s idle timeout: the balancer must close idle connections first,
 # or it sends a request on a socket gunicorn is closing and answers 502.
 keepalive = 75
+# gunicorn answers requests over its own limits with an HTML page the API's clients cannot
+# read. So its limits sit above the app's (app/request_limits.py: 8190 bytes for the URL
+# and for each header), and the app refuses in its own JSON shape. gunicorn caps a positive
+# request-line limit at 8190, so the line is left to the app (0); in the cloud the load
+# balancer refuses lines and headers over 16 KiB before they get here. Headers keep a
+# bound: 100 fields of at most 32 KiB.
+limit_request_line = 0
+limit_request_field_size = 32768
+limit_request_fields = 100
 # The runtime control socket would be created under $HOME, which the image doesn't have.
 control_socket_disable = True
 # One line per request, written by the application (app/observability.py): it knows the

@@ -56,12 +56,19 @@ CACHE_MISSES = Counter("shop_cache_misses_total", "Cache look-ups that went to t
                        ("cache",))
 RATE_LIMITED = Counter("shop_rate_limited_total", "Requests refused by a rate limit.",
                        ("limit",))
+RATE_LIMIT_FAIL_OPEN_MODES = ("memory", "unlimited")
+RATE_LIMIT_FAIL_OPEN = Counter(
+    "shop_rate_limit_fail_open_total",
+    "Requests the rate limits could not count in Redis: counted in this process's memory "
+    "(mode=memory) or passed without any limit (mode=unlimited).", ("mode",))
 
 # Series that exist from the first scrape, so rate() and absent() see zeros, not gaps.
 for _reason in CHECKOUT_FAILURE_REASONS:
     CHECKOUT_FAILURES.labels(_reason)
 for _kind in DB_ERROR_KINDS:
     DB_ERRORS.labels(_kind)
+for _mode in RATE_LIMIT_FAIL_OPEN_MODES:
+    RATE_LIMIT_FAIL_OPEN.labels(_mode)
 
 
 def method_label(method: str) -> str:
@@ -107,6 +114,13 @@ def record_cache(cache: str, hit: bool) -> None:
 def record_rate_limited(limit: str) -> None:
     """A request refused by the limit named ``limit`` (e.g. "login_ip", "api")."""
     RATE_LIMITED.labels(limit).inc()
+
+
+def record_rate_limit_fail_open(mode: str) -> None:
+    """A request the rate limits let through without counting it in Redis."""
+    if mode not in RATE_LIMIT_FAIL_OPEN_MODES:
+        raise ValueError(f"unknown rate limit fail-open mode {mode!r}")
+    RATE_LIMIT_FAIL_OPEN.labels(mode).inc()
 
 
 def observe_pools(pools: Iterable[Pool]) -> None:

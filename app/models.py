@@ -195,7 +195,8 @@ class OrderItem(Timestamped, db.Model):
 
 
 class IdempotencyKey(db.Model):
-    """A checkout's ``Idempotency-Key``: a retry with the same key returns the same order."""
+    """An ``Idempotency-Key`` of a checkout (``order_id`` set: a retry returns that order)
+    or of a signed-in shopper's cart write (no order: a retry changes nothing)."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("user_id", "key"),)

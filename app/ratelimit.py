@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from flask import Flask, current_app, request, session
-from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
+from flask_limiter import ApplicationLimit, RateLimitExceeded
 from limits import parse_many
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -34,6 +34,7 @@ from app.auth.service import normalize_email
 from app.auth.tokens import decode
 from app.errors import DomainError, error_response
 from app.metrics import record_rate_limited
+from app.ratelimit_failopen import FailOpenLimiter
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +98,13 @@ def _outside_api() -> bool:
     return not request.path.startswith(API_PREFIX + "/") or request.method == "OPTIONS"
 
 
-limiter = Limiter(
+limiter = FailOpenLimiter(
     key_func=client_address,
     application_limits=[ApplicationLimit(
         limit_provider=_setting("RATELIMIT_API"), key_function=client_identity, scope="api",
         exempt_when=_outside_api, error_message="too many requests; slow down")],
     strategy="fixed-window",
     storage_options=STORAGE_OPTIONS,
-    swallow_errors=True,
     in_memory_fallback_enabled=True,
     key_prefix="ratelimit",
 )

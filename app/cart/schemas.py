@@ -5,6 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.cart.store import MAX_LINE_QUANTITY
+from app.inputs import MAX_ID
+from app.orders.service import MAX_IDEMPOTENCY_KEY_LENGTH
 
 QUANTITY = validate.Range(min=1, max=MAX_LINE_QUANTITY)
 
@@ -20,8 +22,17 @@ class CartTokenHeaderSchema(Schema):
                                  "in; signing in merges that cart into the account's."})
 
 
+class CartWriteHeaderSchema(CartTokenHeaderSchema):
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key", validate=validate.Length(min=1, max=MAX_IDEMPOTENCY_KEY_LENGTH),
+        metadata={"description": "Optional: a unique key per intended change (a UUID, say). "
+                                 "A retry with the same key and request changes nothing and "
+                                 "answers with the cart as it is (Idempotent-Replayed: true)."})
+
+
 class AddItemSchema(Schema):
-    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    product_id = fields.Integer(required=True, strict=True,
+                                validate=validate.Range(min=1, max=MAX_ID))
     quantity = fields.Integer(load_default=1, strict=True, validate=QUANTITY)
 
 

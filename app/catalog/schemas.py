@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.auth.schemas import Trimmed
 from app.catalog.service import SORTS
+from app.inputs import MAX_ID
 from app.media import ProductImageSchema, image_set_of
 from app.pagination import PageArgsSchema, PageMetaSchema
 
@@ -77,7 +78,7 @@ def _stock(**kwargs) -> fields.Integer:
 
 
 def _category_id(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 # --- categories ------------------------------------------------------------------------
@@ -157,7 +158,7 @@ class ProductPageSchema(Schema):
 
 
 class ProductListArgsSchema(PageArgsSchema):
-    category_id = fields.Integer(validate=validate.Range(min=1))  # query strings are text
+    category_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))  # text: not strict
     category = fields.String(validate=validate.Length(min=1, max=140),
                              metadata={"description": "category slug"})
     min_price = Money(validate=money_between(Decimal(0), MAX_PRICE))

@@ -27,7 +27,7 @@ from wtforms.validators import (
 
 from app.catalog.schemas import MAX_PRICE, MAX_STOCK, SKU_PATTERN
 from app.models import Category
-from app.storefront.forms.common import blank_to_none, strip
+from app.storefront.forms.common import ShopForm, blank_to_none, strip
 
 CENT = Decimal("0.01")
 
@@ -43,7 +43,7 @@ def _stock_field(label: str) -> IntegerField:
                         render_kw={"min": 0, "max": MAX_STOCK, "inputmode": "numeric"})
 
 
-class ProductForm(FlaskForm):
+class ProductForm(ShopForm):
     name = StringField("Name", [InputRequired(), Length(max=200)], filters=[strip])
     description = TextAreaField("Description", [Optional(), Length(max=5000)],
                                 filters=[strip], render_kw={"rows": 5})
@@ -75,11 +75,11 @@ class NewProductForm(ProductForm):
     stock = _stock_field("Stock")
 
 
-class StockForm(FlaskForm):
+class StockForm(ShopForm):
     stock = _stock_field("Stock level")
 
 
-class OrderStatusForm(FlaskForm):
+class OrderStatusForm(ShopForm):
     status = SelectField("New status")
 
     def __init__(self, allowed: list[str], **kwargs):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from app.passwords import MAX_LENGTH, MIN_LENGTH
-from app.storefront.forms.common import lower, strip
+from app.storefront.forms.common import ShopForm, lower, strip
 
 EMAIL_MAX = 254
 NAME_MAX = 120
@@ -31,7 +30,7 @@ def repeat_field(of: str) -> PasswordField:
         render_kw={"autocomplete": "new-password"})
 
 
-class SignInForm(FlaskForm):
+class SignInForm(ShopForm):
     # No format check: a malformed address is a failed sign-in like any other.
     email = EmailField("Email", [InputRequired(), Length(max=EMAIL_MAX)],
                        filters=[strip, lower], render_kw={"autocomplete": "email"})
@@ -40,7 +39,7 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
-class SignUpForm(FlaskForm):
+class SignUpForm(ShopForm):
     name = StringField("Full name", [InputRequired(), Length(max=NAME_MAX)], filters=[strip],
                        render_kw={"autocomplete": "name"})
     email = email_field()
@@ -49,11 +48,11 @@ class SignUpForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(ShopForm):
     email = email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(ShopForm):
     token = HiddenField(validators=[InputRequired(), Length(max=2048)])
     password = new_password_field("New password")
     confirm = repeat_field("password")

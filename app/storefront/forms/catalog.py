@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SearchField,
     SelectChoice,
@@ -19,7 +21,7 @@ from app.cart.store import MAX_LINE_QUANTITY
 from app.catalog.schemas import MAX_PRICE
 from app.catalog.service import ProductFilters
 from app.models import Category
-from app.storefront.forms.common import strip
+from app.storefront.forms.common import ShopForm, strip
 
 # "" is the catalog's own choice: best match for a search, else the newest first.
 SORT_CHOICES = [SelectChoice(value, label) for value, label in (
@@ -38,7 +40,7 @@ def _within_prices(form: FlaskForm, field: DecimalField) -> None:
         raise ValidationError(f"Between 0 and {MAX_PRICE}.")
 
 
-class CatalogFilterForm(FlaskForm):
+class CatalogFilterForm(ShopForm):
     class Meta:
         csrf = False  # a search is a GET that changes nothing
 
@@ -79,9 +81,17 @@ def _money(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(Decimal("0.01"))
 
 
-class QuantityForm(FlaskForm):
+class QuantityForm(ShopForm):
     quantity = IntegerField("Quantity", [
         InputRequired(message="Enter a quantity."),
         NumberRange(min=1, max=MAX_LINE_QUANTITY,
                     message=f"Choose between 1 and {MAX_LINE_QUANTITY}.")],
         default=1, render_kw={"min": 1, "max": MAX_LINE_QUANTITY, "inputmode": "numeric"})
+
+
+class AddToCartForm(QuantityForm):
+    """A new key with every rendering: submitting the same page twice (a double click, a
+    resubmit after a lost answer) adds once; the shop's next page carries a new key."""
+
+    idempotency_key = HiddenField(validators=[Optional(), Length(max=128)],
+                                  default=lambda: secrets.token_urlsafe(24))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from app.orders.address import FIELD_LIMITS
 from app.payments import CardDetails
-from app.storefront.forms.common import strip
+from app.storefront.forms.common import ShopForm, strip
 
 CARD_YEARS_AHEAD = 15
 
@@ -28,7 +27,7 @@ def _year_choices() -> list[SelectChoice]:
             for year in range(this_year, this_year + CARD_YEARS_AHEAD + 1)]
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(ShopForm):
     # Issued with the form and kept in the session: a resubmission places no second order.
     idempotency_key = HiddenField(validators=[InputRequired(), Length(max=128)])
     name = _address_field("Full name", "name", "shipping name")

@@ -1,10 +1,26 @@
-"""What several forms share: filters and a way to show a domain error on its fields."""
+"""What every form shares: the base class with the input boundary's text rule, filters, and
+a way to show a domain error on its fields."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import StringField
 
 from app.errors import DomainError
+from app.inputs import PlainText
+
+
+class ShopForm(FlaskForm):
+    """Every page form: each text field (StringField and its kinds: e-mail, password,
+    hidden, search...) refuses NUL characters and unpaired surrogates as a field error,
+    checked before the field's own validators."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, StringField):
+                field.validators = [PlainText(), *field.validators]
+            return field
 
 
 def strip(value: str | None) -> str | None:

@@ -7,9 +7,10 @@ from contextlib import suppress
 from flask import flash, redirect, render_template, url_for
 
 from app.cart import service
+from app.cart.retries import once
 from app.errors import Conflict, Invalid, NotFound
 from app.storefront import bp
-from app.storefront.forms.catalog import QuantityForm
+from app.storefront.forms.catalog import AddToCartForm, QuantityForm
 from app.storefront.forms.common import error_text
 from app.storefront.session import remember_cart, shopper_cart
 
@@ -24,13 +25,17 @@ def cart():
 
 @bp.post("/cart/items/<int:product_id>")
 def add_to_cart(product_id: int):
-    form = QuantityForm()
+    form = AddToCartForm()
     if not form.validate():
         flash(_first_error(form), "error")
         return redirect(url_for("storefront.product", product_id=product_id))
     store = shopper_cart()
+    quantity = form.quantity.data
     try:
-        service.add_item(store, product_id, form.quantity.data)
+        # The form's key: a resubmitted page adds once (checkout's mechanism, for carts).
+        once(store, form.idempotency_key.data or None,
+             {"op": "add", "product_id": product_id, "quantity": quantity},
+             lambda: service.add_item(store, product_id, quantity))
     except FIXABLE as error:
         flash(error_text(error), "error")
         return redirect(url_for("storefront.product", product_id=product_id))
@@ -64,4 +69,7 @@ def remove_from_cart(product_id: int):
 
 
 def _first_error(form: QuantityForm) -> str:
-    return form.quantity.errors[0] if form.quantity.errors else "Enter a quantity."
+    if form.quantity.errors:
+        return form.quantity.errors[0]
+    others = [message for messages in form.errors.values() for message in messages]
+    return str(others[0]) if others else "Enter a quantity."

@@ -12,7 +12,7 @@ from app.cart.store import MAX_LINE_QUANTITY
 from app.catalog.service import ProductFilters, get_product, list_categories, list_products
 from app.db_routing import reads_from_replica
 from app.storefront import bp
-from app.storefront.forms.catalog import CatalogFilterForm, QuantityForm
+from app.storefront.forms.catalog import AddToCartForm, CatalogFilterForm
 
 FEATURED_COUNT = 8
 PER_PAGE = 12
@@ -43,7 +43,7 @@ def catalog():
 @reads_from_replica
 def product(product_id: int):
     item = get_product(product_id)
-    form = QuantityForm()
+    form = AddToCartForm()
     form.quantity.render_kw = {**form.quantity.render_kw,
                                "max": max(1, min(item.stock, MAX_LINE_QUANTITY))}
     return render_template("storefront/product.html", product=item, form=form)
