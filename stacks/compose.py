@@ -36,6 +36,7 @@ from components.registry import Registry, RegistryArgs
 from components.storefront import Storefront, StorefrontArgs
 from components.storefront_pod import HTTP_PORT
 from components.subnets import plan_subnets
+from stacks import protection
 from stacks.previews import environment as preview
 from stacks.settings import Settings, SmtpSettings
 
@@ -58,6 +59,7 @@ def build(settings: Settings) -> Platform | preview.PreviewEnvironment:
     if settings.environment == "preview":
         # No platform of its own: a namespace on its base stack's cluster.
         return preview.build(settings)
+    protection.register(settings)
     platform = build_platform(settings)
     workloads = build_workloads(settings, platform)
     export_platform(platform, settings.region)

@@ -74,13 +74,27 @@ def run_plan(settings: Settings) -> Recorded:
                            project=settings.project, region=settings.region)
 
 
-def plan_document(settings: Settings, recorded: Recorded) -> dict[str, Any]:
+def plan_document(settings: Settings, recorded: Recorded,
+                  findings: list[policies.Finding] | None = None) -> dict[str, Any]:
+    """The JSON plan: resources (with their options, `protect` among them), outputs, and the
+    policy findings, which `python -m stacks diff` compares."""
     return {
         "stack": settings.stack,
         "project": settings.project,
+        "environment": settings.environment,
         "resources": [_resource_json(r) for r in sorted(recorded, key=lambda r: r.urn)],
         "outputs": dict(recorded.outputs),
+        "findings": [_finding_json(f) for f in sorted(findings or (), key=_finding_order)],
     }
+
+
+def _finding_json(finding: policies.Finding) -> dict[str, str]:
+    return {"policy": finding.policy, "urn": finding.urn, "name": finding.name,
+            "message": finding.message, "enforcement": finding.enforcement}
+
+
+def _finding_order(finding: policies.Finding) -> tuple[str, str, str]:
+    return (finding.policy, finding.urn, finding.message)
 
 
 def _resource_json(record: RecordedResource) -> dict[str, Any]:
@@ -146,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(placeholders)}; `pulumi up` needs each set with "
               "`pulumi config set --secret`")
     if args.out is not None:
-        args.out.write_text(to_json(plan_document(settings, recorded)), encoding="utf-8")
+        args.out.write_text(to_json(plan_document(settings, recorded, findings)),
+                            encoding="utf-8")
         print(f"\nplan written to {args.out}")
     return 1 if policies.blocking(findings) else 0
 

@@ -72,8 +72,9 @@ FORCE_NEW: Mapping[str, tuple[str, ...]] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("securityGroupId",),
     "aws:wafv2/webAcl:WebAcl": ("name", "namePrefix", "scope"),
     "aws:wafv2/webAclAssociation:WebAclAssociation": ("resourceArn", "webAclArn"),
-    # pulumi-eks's Cluster: a new name is a new EKS cluster.
-    "eks:index:Cluster": ("name",),
+    # pulumi-eks's Cluster: a new name is a new EKS cluster; so is another VPC or other subnets
+    # (its security group's vpcId and the EKS cluster's vpcConfig force replacement).
+    "eks:index:Cluster": ("name", "vpcId", "subnetIds", "privateSubnetIds", "publicSubnetIds"),
     "kubernetes:apps/v1:DaemonSet": ("spec.selector",),
     "kubernetes:apps/v1:Deployment": ("spec.selector",),
     "kubernetes:apps/v1:StatefulSet": (
