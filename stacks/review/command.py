@@ -26,7 +26,7 @@ from stacks.review.diff import DiffError, diff_plans, load_plan
 from stacks.review.diff_model import PlanDiff
 from stacks.review.render import render_markdown, render_text
 from stacks.review.sections import RunInfo
-from stacks.review.worktree import plan_at_ref, plan_tree
+from stacks.review.worktree import commit_of, plan_at_ref, plan_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_CHANGES, ERROR, CHANGES, NEW_MANDATORY, DESTRUCTIVE = 0, 1, 2, 3, 4
@@ -34,6 +34,7 @@ NO_CHANGES, ERROR, CHANGES, NEW_MANDATORY, DESTRUCTIVE = 0, 1, 2, 3, 4
 
 def plans_since(ref: str, stack: str, root: Path = ROOT) -> tuple[dict[str, Any], dict[str, Any]]:
     """The plan of `stack` at `ref` and in the working tree at `root`."""
+    commit_of(ref, root)  # an unknown ref fails before any progress is shown
     with tempfile.TemporaryDirectory(prefix="shop-diff-") as tmp:
         before, after = Path(tmp) / "before.json", Path(tmp) / "after.json"
         _timed(f"planning {stack} at {ref}", lambda: plan_at_ref(ref, stack, before, root))

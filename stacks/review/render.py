@@ -41,7 +41,8 @@ def _counts(diff: PlanDiff) -> str:
 
 
 def _replacement_line(change: ResourceChange) -> str:
-    return f"{change.type}  {change.name}  ({', '.join(change.replacing_paths)})"
+    paths = change.replacing_paths
+    return f"{change.type}  {change.name}" + (f"  ({', '.join(paths)})" if paths else "")
 
 
 def render_text(diff: PlanDiff, run: RunInfo | None = None, colour: bool = False) -> str:
