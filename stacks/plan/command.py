@@ -97,6 +97,15 @@ def _finding_order(finding: policies.Finding) -> tuple[str, str, str]:
     return (finding.policy, finding.urn, finding.message)
 
 
+def plan_findings(settings: Settings, recorded: Recorded) -> list[policies.Finding]:
+    """The policy findings of a plan, as the pack would report them for this stack."""
+    # Images must come from the stack's own ECR: under the mocks, the mock account's.
+    registry = f"{ACCOUNT_ID}.dkr.ecr.{settings.region}.amazonaws.com"
+    return policies.check(recorded, policies.Context(
+        environment=settings.environment, registry_host=registry,
+        unprotect_stateful=settings.unprotect_stateful))
+
+
 def _resource_json(record: RecordedResource) -> dict[str, Any]:
     return {
         "urn": record.urn,
@@ -149,10 +158,7 @@ def run(args: argparse.Namespace) -> int:
     except (PlanError, SettingsError) as error:
         print(f"stack {args.stack}: {error}", file=sys.stderr)
         return 2
-    # Images must come from the stack's own ECR: under the mocks, the mock account's.
-    registry = f"{ACCOUNT_ID}.dkr.ecr.{settings.region}.amazonaws.com"
-    findings = policies.check(recorded, policies.Context(environment=settings.environment,
-                                                         registry_host=registry))
+    findings = plan_findings(settings, recorded)
     print(render_tree(recorded), render_counts(recorded), policies.report(findings), sep="\n\n")
     placeholders = [key for key, value in config.items() if value == SECRET_PLACEHOLDER]
     if placeholders:
