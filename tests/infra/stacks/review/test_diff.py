@@ -352,6 +352,13 @@ def test_base_head_without_changes_exits_0_and_leaves_no_worktree(project_repo: 
     assert (title, blank) == ("Plan diff of stack preview-42", "")
     assert re.fullmatch(r"No changes\. Resources: \+0 ~0 -0 \+-0 \(\d+ unchanged\)", summary)
     assert len(git(project_repo, "worktree", "list").splitlines()) == 1
+    # Progress goes to stderr, one line as each plan starts and one as it ends.
+    progress = result.stderr.splitlines()
+    assert progress[0] == "diff: planning preview-42 at HEAD..."
+    assert re.fullmatch(r"diff: planning preview-42 at HEAD: done in \d+\.\ds", progress[1])
+    assert progress[2] == "diff: planning preview-42 in the working tree..."
+    assert re.fullmatch(r"diff: planning preview-42 in the working tree: done in \d+\.\ds",
+                        progress[3])
 
 
 @pytest.mark.slow
@@ -374,7 +381,8 @@ def test_base_head_shows_an_uncommitted_change(project_repo: Path):
 def test_a_plan_that_fails_at_the_base_exits_1(project_repo: Path):
     result = stacks_cli(project_repo, "diff", "--base", "HEAD", "staging")
     assert result.returncode == 1
-    assert result.stderr.startswith("diff: planning staging at HEAD failed: ")
+    assert result.stderr.splitlines()[0] == "diff: planning staging at HEAD..."
+    assert result.stderr.splitlines()[-1].startswith("diff: planning staging at HEAD failed: ")
     assert "Traceback" not in result.stderr
     assert len(git(project_repo, "worktree", "list").splitlines()) == 1
 
