@@ -5,8 +5,9 @@ same here as in ``python -m stacks plan``. Optional per-policy config
 (``--policy-pack-config``): ``environment`` (dev|prod|preview; otherwise each resource's
 Environment tag decides), ``registryHost`` (the stack's ECR host; otherwise any private ECR
 registry is accepted), ``allowedInstanceTypes`` and ``unprotectStateful`` (the stack's
-shop:unprotectStateful: prod's stateful resources may lack ``protect``). ``pack_config.py`` beside this file writes
-that config for a stack; the pipelines pass it on every preview and update.
+shop:unprotectStateful: prod's stateful resources may lack ``protect``). ``pack_config.py``
+beside this file writes that config for a stack; the pipelines pass it on every preview and
+update.
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ as Pulumi sends them (camelCase keys, secrets replaced by `SECRET`) and the stac
 
 `ShopMocks` answers like AWS would, deterministically: ids, ARNs and endpoints are derived from
 the resource's type and name and the inputs that force its replacement (stacks/plan/ids.py), so
-a replaced resource gets a new id, its dependents see it, and two runs of the same program give byte-identical plans. It
-fakes only the data sources the program calls and raises on any other, so a new lookup cannot
-silently return nothing. A component that calls a new data source adds it to `_DATA_SOURCES`.
+a replaced resource gets a new id, its dependents see it, and two runs of the same program
+give byte-identical plans. It fakes only the data sources the program calls and raises on
+any other, so a new lookup cannot silently return nothing. A component that calls a new data
+source adds it to `_DATA_SOURCES`.
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ from stacks.review.sections import (
 )
 
 
-
 def change_lines(change: PropertyChange) -> list[str]:
     """`pulumi preview --diff` style: `+ path: new`, `- path: old`, `~ path: old => new`."""
     note = f"  {REPLACES_NOTE}" if change.replaces else ""
@@ -53,8 +52,9 @@ def render_text(diff: PlanDiff, run: RunInfo | None = None, colour: bool = False
         return "\n".join([*lines, f"No changes. Resources: {_counts(diff)}"])
     destructive = diff.destructive
     if destructive:
-        lines.append(paint("destructive", f"\u2716 DESTRUCTIVE CHANGE: {resources_phrase(len(destructive))}"
-                           " stateful or protected, and replaced or deleted"))
+        count = resources_phrase(len(destructive))
+        lines.append(paint("destructive", f"\u2716 DESTRUCTIVE CHANGE: {count} stateful or "
+                                          "protected, and replaced or deleted"))
         lines += [f"  {SYMBOLS[c.operation]} {_replacement_line(c)}" for c in destructive]
         lines.append("")
     if diff.new_findings or diff.resolved_findings:

@@ -133,7 +133,7 @@ class Settings:
     tags: Mapping[str, str]
     # Deletion protection, final snapshots and retained data: whatever holds state.
     deletion_protection: bool
-    # prod's stateful resources carry Pulumi's `protect` unless this is set (shop:unprotectStateful).
+    # prod's stateful resources carry Pulumi's `protect` unless set (shop:unprotectStateful).
     unprotect_stateful: bool
     log_retention_days: int  # VPC flow logs and the cluster's control-plane logs
     in_cluster_data: bool

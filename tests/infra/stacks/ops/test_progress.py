@@ -9,7 +9,6 @@ import pytest
 
 from stacks.ops.base import OpsError
 from stacks.ops.progress import wait_for_snapshot
-from tests.infra.stacks.ops.test_ops import aws, database, outputs, run_ops  # noqa: F401 - fixtures
 
 
 class SlowSnapshot:
@@ -42,9 +41,3 @@ def test_a_failed_snapshot_stops_the_wait():
         wait_for_snapshot(SlowSnapshot([("failed", 10)]), "s1", out=io.StringIO(),
                           sleep=lambda _: None)
 
-
-def test_snapshot_wait_reports_on_stderr_and_the_result_on_stdout(database, aws, outputs, capsys):
-    assert run_ops("snapshot", "--outputs", str(outputs), "--name", "s2", "--wait") == 0
-    captured = capsys.readouterr()
-    assert captured.out == "snapshot s2 of shop-db: available\n"
-    assert "snapshot s2: available, " in captured.err

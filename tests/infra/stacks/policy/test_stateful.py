@@ -12,7 +12,6 @@ from stacks.plan.mocks import Recorded
 from stacks.policy import Context, check
 from stacks.policy.stateful import is_stateful
 from stacks.settings import SettingsError, load_from_mapping
-from tests.infra.stacks.policy.test_policy_pack import analyzer, struct  # noqa: F401 - fixture
 
 RULE = "prod-stateful-protected"
 STATEFUL_IN_PROD = {
@@ -74,22 +73,3 @@ def test_the_setting_takes_only_a_boolean():
 def test_what_counts_as_stateful(type_: str, inputs: dict[str, Any], stateful: bool):
     assert is_stateful(type_, inputs) is stateful
 
-
-def test_the_pack_reads_protect_from_the_resource_options(analyzer):  # noqa: F811
-    from pulumi.runtime.proto import analyzer_pb2
-
-    from tests.infra.stacks.policy.test_policy_pack import configured
-
-    configured(analyzer, {RULE: {"environment": "prod"}})
-    tags = {"Project": "shop", "Environment": "prod", "Owner": "o", "CostCenter": "c"}
-
-    def bucket(name: str, protect: bool) -> Any:
-        return analyzer_pb2.AnalyzerResource(
-            type="aws:s3/bucket:Bucket", name=name, urn=f"urn:pulumi:prod::shop::b::{name}",
-            properties=struct({"tags": tags}),
-            options=analyzer_pb2.AnalyzerResourceOptions(protect=protect))
-
-    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
-        resources=[bucket("kept", True), bucket("bare", False)]), None)
-    assert [d.urn for d in response.diagnostics if d.policyName == RULE] == [
-        "urn:pulumi:prod::shop::b::bare"]
