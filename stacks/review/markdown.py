@@ -26,6 +26,8 @@ from stacks.review.sections import (
 
 # GitHub refuses comments over 65,536 characters; leave room for the other sections.
 MARKDOWN_BUDGET = 60_000
+# Longer lists of replacements fold into a <details> block.
+LONG_LIST = 15
 DESTRUCTIVE_LABEL = "destructive change"
 
 
@@ -46,7 +48,7 @@ def render_markdown(diff: PlanDiff, title: str | None = None, run: RunInfo | Non
     if destructive:
         head += ["> [!CAUTION]",
                  f"> **\U0001f6d1 `{DESTRUCTIVE_LABEL}`**: {resources_phrase(len(destructive))} "
-                 "stateful or protected, and replaced or deleted: its data is lost unless "
+                 "stateful or protected, and replaced or deleted: what they hold is lost unless "
                  "restored from a snapshot.", ">"]
         head += [f"> - `{SYMBOLS[c.operation]}` {c.operation} `{c.type}` **{_inline(c.name)}**"
                  + (": " + ", ".join(f"`{_inline(p)}`" for p in c.replacing_paths)
@@ -64,10 +66,17 @@ def render_markdown(diff: PlanDiff, title: str | None = None, run: RunInfo | Non
         head += ["> [!WARNING]",
                  f"> **\u26a0 Replacements**: {resources_phrase(len(replacements))} deleted and "
                  "created again.", ">"]
-        head += [f"> - `{change.type}` **{_inline(change.name)}**: "
-                 + ", ".join(f"`{_inline(path)}`" for path in change.replacing_paths)
-                 for change in replacements]
-        head.append("")
+        listed = [f"- `{change.type}` **{_inline(change.name)}**: "
+                  + ", ".join(f"`{_inline(path)}`" for path in change.replacing_paths)
+                  for change in replacements]
+        if len(listed) > LONG_LIST:
+            # A cascade (a VPC move) lists dozens: the count and the stateful ones above
+            # are what a reviewer must see; the list folds away.
+            head += ["", "<details><summary>Every replacement</summary>", "", *listed, "",
+                     "</details>", ""]
+        else:
+            head += [f"> {line}" for line in listed]
+            head.append("")
     blocks = []
     for group in groups(diff):
         kind = f" <sub>{html.escape(group.type)}</sub>" if group.type else ""
