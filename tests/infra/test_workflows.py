@@ -320,3 +320,9 @@ def test_the_diff_step_keeps_the_comment_for_3_and_4_and_stops_on_an_error(
     fail = diff_step("Fail on a new mandatory finding or a destructive change")
     assert fail["if"] == "steps.diff.outputs.status == '3' || steps.diff.outputs.status == '4'"
     assert step["env"]["DIFF_COMMIT_SHA"] == "${{ github.event.pull_request.head.sha }}"
+
+
+def test_jenkins_archives_the_diffs_then_fails_on_3_or_4():
+    stage = (ROOT / "Jenkinsfile").read_text().split("stage('Plan diff')")[1].split("stage(")[0]
+    assert "status == 3 || status == 4" in stage
+    assert stage.index("archiveArtifacts") < stage.index("if (blocked)")
