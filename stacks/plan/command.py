@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from stacks import compose
+from stacks.plan import ids
 from stacks.plan.mocks import ACCOUNT_ID, Recorded, RecordedResource, run_under_mocks
 from stacks.policy import rules as policies
 from stacks.previews import environment as preview
@@ -82,6 +83,7 @@ def plan_document(settings: Settings, recorded: Recorded,
         "stack": settings.stack,
         "project": settings.project,
         "environment": settings.environment,
+        "mockIds": ids.SCHEME,
         "resources": [_resource_json(r) for r in sorted(recorded, key=lambda r: r.urn)],
         "outputs": dict(recorded.outputs),
         "findings": [_finding_json(f) for f in sorted(findings or (), key=_finding_order)],

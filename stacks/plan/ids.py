@@ -18,6 +18,10 @@ from typing import Any
 
 from stacks.review.replacements import ANY, replacement_paths
 
+# Recorded in each plan (`mockIds`): plans whose ids were made differently cannot be compared
+# id for id, and the diff says so.
+SCHEME = "type+name+forcenew/1"
+
 
 def short_hash(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("::".join(parts).encode()).hexdigest()[:length]
@@ -28,10 +32,20 @@ def replacement_key(type_: str, inputs: Mapping[str, Any]) -> str:
     JSON; `{}` for a type none of whose set inputs forces a replacement."""
     rules = replacement_paths(type_)
     if ANY in rules:
-        return json.dumps(dict(inputs), sort_keys=True, default=str)
+        return json.dumps(dict(inputs), sort_keys=True, default=_stable)
     picked = {rule: value for rule in rules
               if (value := _at(inputs, rule.split("."))) is not None}
-    return json.dumps(picked, sort_keys=True, default=str)
+    return json.dumps(picked, sort_keys=True, default=_stable)
+
+
+def _stable(value: Any) -> str:
+    """An asset, archive or other SDK object by what it points at, never by its repr (which
+    holds a memory address and would make plans differ run after run)."""
+    for attribute in ("path", "uri", "text"):
+        found = getattr(value, attribute, None)
+        if isinstance(found, str):
+            return f"{type(value).__name__}:{found}"
+    return type(value).__name__
 
 
 def identity_hash(type_: str, name: str, inputs: Mapping[str, Any]) -> str:

@@ -98,7 +98,8 @@ def diff_plans(before: Mapping[str, Any], after: Mapping[str, Any]) -> PlanDiff:
     new_findings, resolved = verdict.findings_delta(before, after, marked, environment)
     return PlanDiff(str(before.get("stack", "")), str(after.get("stack", "")),
                     tuple(sorted(marked, key=lambda c: c.sort_key)), outputs, unchanged,
-                    new_findings, resolved, environment, verdict.components(old, new))
+                    new_findings, resolved, environment, verdict.components(old, new),
+                    verdict.warnings(before, after))
 
 
 def _resource_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,

@@ -96,6 +96,8 @@ class PlanDiff:
     environment: str = ""
     # Each component's URN and name, for grouping changes by component.
     components: Mapping[str, str] = field(default_factory=dict)
+    # What the reader must know before trusting the rest (plans made by different engines).
+    warnings: tuple[str, ...] = ()
 
     def of(self, operation: Operation) -> list[ResourceChange]:
         return [change for change in self.resources if change.operation == operation]

@@ -44,6 +44,8 @@ def render_markdown(diff: PlanDiff, title: str | None = None, run: RunInfo | Non
              f"{diff.unchanged} unchanged", ""]
     if not diff.has_changes and not diff.resolved_findings:
         return "\n".join([*head, "No changes."]) + "\n"
+    for warning in diff.warnings:
+        head += ["> [!NOTE]", f"> {_inline(warning)}", ""]
     destructive = diff.destructive
     if destructive:
         head += ["> [!CAUTION]",

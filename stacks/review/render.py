@@ -50,6 +50,8 @@ def render_text(diff: PlanDiff, run: RunInfo | None = None, colour: bool = False
     lines = [f"Plan diff of stack {stacks_title(diff)}{_run_suffix(run)}", ""]
     if not diff.has_changes and not diff.resolved_findings:
         return "\n".join([*lines, f"No changes. Resources: {_counts(diff)}"])
+    lines += [f"note: {warning}" for warning in diff.warnings]
+    lines += [""] if diff.warnings else []
     destructive = diff.destructive
     if destructive:
         count = resources_phrase(len(destructive))

@@ -58,6 +58,18 @@ def components(old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[s
     return {urn: record["name"] for side in (old, new) for urn, record in side.items()}
 
 
+def warnings(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
+    """Plans whose mock ids were made differently (stacks/plan/ids.py): every id differs, so
+    replacements read off ids are not to be trusted, this once."""
+    old, new = before.get("mockIds"), after.get("mockIds")
+    if old == new:
+        return ()
+    schemes = f"{old or 'type+name'} -> {new or 'type+name'}"
+    return (f"the plans' mock ids were made differently ({schemes}): ids differ everywhere, "
+            "so the replacements that follow from them may not be real; `pulumi preview` has "
+            "the last word on this change",)
+
+
 def _findings(plan: Mapping[str, Any]) -> list[Finding]:
     found = []
     for item in plan.get("findings") or ():

@@ -39,8 +39,8 @@ def test_plans_succeed_and_are_byte_identical_across_runs(
     assert first.read_bytes() == second.read_bytes()
 
     document = json.loads(first.read_text())
-    assert set(document) == {"stack", "project", "environment", "resources", "outputs",
-                             "findings"}
+    assert set(document) == {"stack", "project", "environment", "mockIds", "resources",
+                             "outputs", "findings"}
     assert (document["stack"], document["project"], document["environment"]) == (
         stack, "shop", stack)
     assert document["findings"] == []  # neither stack has a finding, mandatory or advisory

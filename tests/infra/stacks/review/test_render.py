@@ -89,3 +89,15 @@ def test_colour_only_on_a_terminal_and_never_with_no_color():
     diff = diff_plans(*plans())
     assert "\x1b[33m~ aws:ec2/subnet:Subnet  network-a\x1b[0m" in render_text(diff, colour=True)
     assert "\x1b[" not in render_text(diff)
+
+
+def test_plans_with_differently_made_ids_carry_a_warning_first():
+    before, after = plans()
+    after["mockIds"] = "type+name+forcenew/1"
+    diff = diff_plans(before, after)
+    assert render_text(diff).splitlines()[2] == (
+        "note: the plans' mock ids were made differently (type+name -> type+name+forcenew/1): "
+        "ids differ everywhere, so the replacements that follow from them may not be real; "
+        "`pulumi preview` has the last word on this change")
+    assert "> [!NOTE]" in render_markdown(diff)
+    assert diff_plans(*plans()).warnings == ()
