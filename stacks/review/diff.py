@@ -91,7 +91,7 @@ def diff_plans(before: Mapping[str, Any], after: Mapping[str, Any]) -> PlanDiff:
     followed = cascade.follow(changes, old, new)
     unchanged -= len(followed) - len(changes)
     environment = verdict.environment(after)
-    marked = [verdict.mark(change, old.get(change.urn), new.get(change.urn), environment)
+    marked = [verdict.mark(change, old.get(change.urn), new.get(change.urn))
               for change in followed]
     outputs = tuple(PropertyChange(path, b, a) for path, b, a in compare(
         before.get("outputs", {}), after.get("outputs", {}), ""))

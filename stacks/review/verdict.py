@@ -30,7 +30,7 @@ def environment(plan: Mapping[str, Any]) -> str:
 
 
 def mark(change: ResourceChange, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
-         env: str) -> ResourceChange:
+         ) -> ResourceChange:
     """The change, marked stateful and protected as either side of the plan has it."""
     sides = [side for side in (old, new) if side is not None]
     stateful = any(is_stateful(side["type"], side.get("inputs") or {}) for side in sides)
