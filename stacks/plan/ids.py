@@ -27,10 +27,19 @@ def short_hash(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("::".join(parts).encode()).hexdigest()[:length]
 
 
+# Secret values are never folded in: a plan must not carry even a digest of them (and the
+# diff masks them anyway, so their change cannot show offline).
+SECRET_INPUTS: Mapping[str, tuple[str, ...]] = {
+    "kubernetes:core/v1:Secret": ("data", "stringData"),
+    "aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary"),
+}
+
+
 def replacement_key(type_: str, inputs: Mapping[str, Any]) -> str:
     """The values of the inputs whose change replaces a resource of this type, as canonical
     JSON; `{}` for a type none of whose set inputs forces a replacement."""
-    rules = replacement_paths(type_)
+    secret = SECRET_INPUTS.get(type_, ())
+    rules = tuple(rule for rule in replacement_paths(type_) if rule not in secret)
     if ANY in rules:
         return json.dumps(dict(inputs), sort_keys=True, default=_stable)
     picked = {rule: value for rule in rules

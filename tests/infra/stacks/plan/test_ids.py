@@ -32,3 +32,14 @@ def test_nested_paths_and_types_without_replacing_inputs():
                          ) != identity_hash(deployment, "d", inputs)
     # No replacing input set: the identity of type and name, as before ids folded inputs.
     assert replacement_key("aws:sns/topicPolicy:TopicPolicy", {"policy": "{}"}) == "{}"
+
+
+def test_secret_values_are_never_folded_in():
+    secret = "kubernetes:core/v1:Secret"
+    inputs = {"metadata": {"namespace": "shop"}, "stringData": {"DATABASE_URL": "postgres://a"}}
+    other = {**inputs, "stringData": {"DATABASE_URL": "postgres://b"}}
+    assert identity_hash(secret, "s", other) == identity_hash(secret, "s", inputs)
+    assert "postgres" not in replacement_key(secret, inputs)
+    assert replacement_key("aws:secretsmanager/secretVersion:SecretVersion",
+                           {"secretId": "arn:s", "secretString": "hunter2"}) == (
+        '{"secretId": "arn:s"}')
