@@ -46,7 +46,10 @@ def findings_delta(before: Mapping[str, Any], after: Mapping[str, Any],
     old, new = _findings(before), _findings(after)
     old_keys, new_keys = {f.key for f in old}, {f.key for f in new}
     brought = [f for f in new if f.key not in old_keys]
-    brought += [Finding(DESTRUCTIVE_RULE, change.urn, change.name, message, enforcement)
+    # Across id schemes the replacements may be artefacts: reported, but not blocking.
+    trusted = not warnings(before, after)
+    brought += [Finding(DESTRUCTIVE_RULE, change.urn, change.name, message,
+                        enforcement if trusted else "advisory")
                 for change, message, enforcement in change_findings(changes, env)]
     resolved = [f for f in old if f.key not in new_keys]
     return tuple(_ordered(brought)), tuple(_ordered(resolved))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from stacks.review.command import use_colour
+from stacks.review.command import CHANGES, NEW_MANDATORY, exit_code, use_colour
 from stacks.review.diff import diff_plans
 from stacks.review.render import render_markdown, render_text
 from stacks.review.sections import RunInfo
@@ -101,3 +101,17 @@ def test_plans_with_differently_made_ids_carry_a_warning_first():
         "`pulumi preview` has the last word on this change")
     assert "> [!NOTE]" in render_markdown(diff)
     assert diff_plans(*plans()).warnings == ()
+
+
+def test_across_id_schemes_a_lost_bucket_is_reported_but_not_failed_on():
+    before, after = plans()
+    bucket = record("aws:s3/bucket:Bucket", "media", {"bucket": "shop-prod-media"})
+    before["resources"].append(bucket)
+    before["stack"] = after["stack"] = "prod"
+    assert exit_code(diff_plans(before, after)) == NEW_MANDATORY  # prod: mandatory
+    after["mockIds"] = "type+name+forcenew/1"
+    diff = diff_plans(before, after)
+    assert [c.name for c in diff.destructive] == ["media"]
+    assert [(f.policy, f.enforcement) for f in diff.new_findings] == [
+        ("no-stateful-replacement", "advisory")]
+    assert exit_code(diff) == CHANGES
