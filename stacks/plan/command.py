@@ -5,7 +5,8 @@ Pulumi.dev.yaml; for a secret the settings require but the file lacks, a placeho
 the settings exactly as `pulumi up` would, runs
 `stacks.compose.build` under the mock engine (no Pulumi CLI, no credentials), prints the
 resource tree, the counts by type and the policy findings, and with `--out` writes a JSON plan
-that is byte-identical for the same input, with every secret replaced by "[secret]".
+(resources with their options, outputs, the environment and the policy findings) that is
+byte-identical for the same input, with every secret replaced by "[secret]".
 
 Resources inside multi-language components (pulumi-eks's Cluster) are not created by this
 program, so the plan shows such a component as one resource with its inputs.
