@@ -308,7 +308,12 @@ class Database(pulumi.ComponentResource):
             delete_automated_backups=not protected,
             tags=with_name(args.tags, f"{name}-primary"),
             # A fixed identifier: a replacement must delete the old instance (and take its
-            # final snapshot) before its successor can take the name.
+            # final snapshot) before its successor can take the name. That is safe only because
+            # it cannot happen by accident: in prod the instance carries deletion protection
+            # (AWS refuses the delete) and Pulumi's protect (stacks/protection.py: the engine
+            # refuses the replacement), and `stacks diff` fails the pull request that would
+            # replace it. A deliberate one lifts both (shop:deletionProtection and
+            # shop:unprotectStateful); the final snapshot and the kept backups restore it.
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
                                         depends_on=self._log_groups("primary", identifier)),
             **shared,

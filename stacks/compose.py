@@ -36,6 +36,7 @@ from components.registry import Registry, RegistryArgs
 from components.storefront import Storefront, StorefrontArgs
 from components.storefront_pod import HTTP_PORT
 from components.subnets import plan_subnets
+from stacks import protection
 from stacks.compose_safeguards import build_safeguards, network_acl_ports
 from stacks.previews import environment as preview
 from stacks.settings import Settings, SmtpSettings
@@ -59,6 +60,7 @@ def build(settings: Settings) -> Platform | preview.PreviewEnvironment:
     if settings.environment == "preview":
         # No platform of its own: a namespace on its base stack's cluster.
         return preview.build(settings)
+    protection.register(settings)
     platform = build_platform(settings)
     build_safeguards(settings, platform)
     workloads = build_workloads(settings, platform)

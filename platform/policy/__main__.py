@@ -4,8 +4,10 @@ Each rule of ``stacks.policy`` becomes one policy of the same name, so a violati
 same here as in ``python -m stacks plan``. Optional per-policy config
 (``--policy-pack-config``): ``environment`` (dev|prod|preview; otherwise each resource's
 Environment tag decides), ``registryHost`` (the stack's ECR host; otherwise any private ECR
-registry is accepted) and ``allowedInstanceTypes``. ``pack_config.py`` beside this file writes
-that config for a stack; the pipelines pass it on every preview and update.
+registry is accepted), ``allowedInstanceTypes`` and ``unprotectStateful`` (the stack's
+shop:unprotectStateful: prod's stateful resources may lack ``protect``). ``pack_config.py``
+beside this file writes that config for a stack; the pipelines pass it on every preview and
+update.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ CONFIG_SCHEMA = PolicyConfigSchema(properties={
     "environment": {"type": "string", "enum": ["dev", "prod", "preview"]},
     "registryHost": {"type": "string"},
     "allowedInstanceTypes": {"type": "array", "items": {"type": "string"}},
+    "unprotectStateful": {"type": "boolean"},
 })
 
 
@@ -58,6 +61,7 @@ def context_from(config: Mapping[str, Any]) -> Context:
     return Context(
         environment=config.get("environment"),
         registry_host=config.get("registryHost"),
+        unprotect_stateful=bool(config.get("unprotectStateful", False)),
         **({"allowed_instance_types": frozenset(allowed)} if allowed else {}),
     )
 
@@ -74,6 +78,7 @@ def as_resource(resource: PolicyResource) -> Resource:
         dependencies=tuple(dep.urn for dep in resource.dependencies),
         references={prop: tuple(dep.urn for dep in deps)
                     for prop, deps in resource.property_dependencies.items()},
+        protect=bool(resource.opts.protect),
     )
 
 

@@ -37,19 +37,22 @@ def ecr_registry_host(account_id: str, region: str) -> str:
     return f"{account_id}.dkr.ecr.{region}.{suffix}"
 
 
-def pack_config(environment: str, registry_host: str) -> dict[str, dict[str, str]]:
-    return {rule.name: {"environment": environment, "registryHost": registry_host}
+def pack_config(environment: str, registry_host: str, unprotect_stateful: bool = False,
+                ) -> dict[str, dict[str, Any]]:
+    extra = {"unprotectStateful": True} if unprotect_stateful else {}
+    return {rule.name: {"environment": environment, "registryHost": registry_host, **extra}
             for rule in RULES}
 
 
 def stack_pack_config(stack: str, root: Path = REPO_ROOT, sts: Any = None,
-                      ) -> dict[str, dict[str, str]]:
+                      ) -> dict[str, dict[str, Any]]:
     """The config for `stack`, its account read from the credentials (STS needs no IAM
     permission); `sts` for tests."""
     settings = load_from_mapping(stack, stack_config(stack, root))
     client = sts or boto3.client("sts", region_name=settings.region)
     account = client.get_caller_identity()["Account"]
-    return pack_config(settings.environment, ecr_registry_host(account, settings.region))
+    return pack_config(settings.environment, ecr_registry_host(account, settings.region),
+                       settings.unprotect_stateful)
 
 
 def main(argv: list[str] | None = None) -> int:

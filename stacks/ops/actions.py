@@ -24,6 +24,7 @@ from stacks.ops.base import (
     StackOutputs,
     aws,
 )
+from stacks.ops.progress import wait_for_snapshot
 
 Session = boto3.session.Session
 STATIC_PREFIX = "static/"
@@ -78,8 +79,7 @@ def snapshot(args: argparse.Namespace, outputs: StackOutputs, session: Session) 
                                          Tags=_tags(instance, CreatedBy="stacks-ops"))
         status = created["DBSnapshot"]["Status"]
         if args.wait:
-            rds.get_waiter("db_snapshot_available").wait(DBSnapshotIdentifier=name)
-            status = "available"
+            status = wait_for_snapshot(rds, name)
     print(f"snapshot {name} of {database}: {status}")
     return 0
 

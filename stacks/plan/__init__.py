@@ -2,7 +2,8 @@
 ``recorded`` (what a program registered, as plain data, secrets masked) and ``command``
 (``python -m stacks plan``: a stack's config, the program under the mocks, the tree, counts,
 policy findings and the deterministic JSON plan). ``mocks`` and ``recorded`` import only the
-Pulumi SDK (and ``components`` for subnet maths); ``command`` may import ``settings``,
+Pulumi SDK (and ``components`` for subnet maths, and through ``ids`` the ForceNew table of
+``stacks.review.replacements``, which mock ids fold in); ``command`` may import ``settings``,
 ``compose``, ``policy`` and ``previews``. The engine's names are re-exported here; import the
 command's (``run_plan``, ``stack_config``) from ``stacks.plan.command``.
 """

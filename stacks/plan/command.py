@@ -5,7 +5,8 @@ Pulumi.dev.yaml; for a secret the settings require but the file lacks, a placeho
 the settings exactly as `pulumi up` would, runs
 `stacks.compose.build` under the mock engine (no Pulumi CLI, no credentials), prints the
 resource tree, the counts by type and the policy findings, and with `--out` writes a JSON plan
-that is byte-identical for the same input, with every secret replaced by "[secret]".
+(resources with their options, outputs, the environment and the policy findings) that is
+byte-identical for the same input, with every secret replaced by "[secret]".
 
 Resources inside multi-language components (pulumi-eks's Cluster) are not created by this
 program, so the plan shows such a component as one resource with its inputs.
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from stacks import compose
+from stacks.plan import ids
 from stacks.plan.mocks import ACCOUNT_ID, Recorded, RecordedResource, run_under_mocks
 from stacks.policy import rules as policies
 from stacks.previews import environment as preview
@@ -74,13 +76,37 @@ def run_plan(settings: Settings) -> Recorded:
                            project=settings.project, region=settings.region)
 
 
-def plan_document(settings: Settings, recorded: Recorded) -> dict[str, Any]:
+def plan_document(settings: Settings, recorded: Recorded,
+                  findings: list[policies.Finding] | None = None) -> dict[str, Any]:
+    """The JSON plan: resources (with their options, `protect` among them), outputs, and the
+    policy findings, which `python -m stacks diff` compares."""
     return {
         "stack": settings.stack,
         "project": settings.project,
+        "environment": settings.environment,
+        "mockIds": ids.SCHEME,
         "resources": [_resource_json(r) for r in sorted(recorded, key=lambda r: r.urn)],
         "outputs": dict(recorded.outputs),
+        "findings": [_finding_json(f) for f in sorted(findings or (), key=_finding_order)],
     }
+
+
+def _finding_json(finding: policies.Finding) -> dict[str, str]:
+    return {"policy": finding.policy, "urn": finding.urn, "name": finding.name,
+            "message": finding.message, "enforcement": finding.enforcement}
+
+
+def _finding_order(finding: policies.Finding) -> tuple[str, str, str]:
+    return (finding.policy, finding.urn, finding.message)
+
+
+def plan_findings(settings: Settings, recorded: Recorded) -> list[policies.Finding]:
+    """The policy findings of a plan, as the pack would report them for this stack."""
+    # Images must come from the stack's own ECR: under the mocks, the mock account's.
+    registry = f"{ACCOUNT_ID}.dkr.ecr.{settings.region}.amazonaws.com"
+    return policies.check(recorded, policies.Context(
+        environment=settings.environment, registry_host=registry,
+        unprotect_stateful=settings.unprotect_stateful))
 
 
 def _resource_json(record: RecordedResource) -> dict[str, Any]:
@@ -135,10 +161,7 @@ def run(args: argparse.Namespace) -> int:
     except (PlanError, SettingsError) as error:
         print(f"stack {args.stack}: {error}", file=sys.stderr)
         return 2
-    # Images must come from the stack's own ECR: under the mocks, the mock account's.
-    registry = f"{ACCOUNT_ID}.dkr.ecr.{settings.region}.amazonaws.com"
-    findings = policies.check(recorded, policies.Context(environment=settings.environment,
-                                                         registry_host=registry))
+    findings = plan_findings(settings, recorded)
     print(render_tree(recorded), render_counts(recorded), policies.report(findings), sep="\n\n")
     placeholders = [key for key, value in config.items() if value == SECRET_PLACEHOLDER]
     if placeholders:
@@ -146,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(placeholders)}; `pulumi up` needs each set with "
               "`pulumi config set --secret`")
     if args.out is not None:
-        args.out.write_text(to_json(plan_document(settings, recorded)), encoding="utf-8")
+        args.out.write_text(to_json(plan_document(settings, recorded, findings)),
+                            encoding="utf-8")
         print(f"\nplan written to {args.out}")
     return 1 if policies.blocking(findings) else 0
 

@@ -6,15 +6,16 @@ settled, and returns a `Recorded` (see stacks/plan/recorded.py): the registratio
 as Pulumi sends them (camelCase keys, secrets replaced by `SECRET`) and the stack outputs.
 
 `ShopMocks` answers like AWS would, deterministically: ids, ARNs and endpoints are derived from
-the resource's type and name, so two runs of the same program give byte-identical plans. It
-fakes only the data sources the program calls and raises on any other, so a new lookup cannot
-silently return nothing. A component that calls a new data source adds it to `_DATA_SOURCES`.
+the resource's type and name and the inputs that force its replacement (stacks/plan/ids.py), so
+a replaced resource gets a new id, its dependents see it, and two runs of the same program
+give byte-identical plans. It fakes only the data sources the program calls and raises on
+any other, so a new lookup cannot silently return nothing. A component that calls a new data
+source adds it to `_DATA_SOURCES`.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,6 +26,7 @@ from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from stacks.plan.ids import identity_hash, short_hash
 from stacks.plan.recorded import SECRET, Recorded, RecordedResource, RecordingMonitor
 
 __all__ = ["ACCOUNT_ID", "CLOUDFRONT_ORIGIN_FACING", "SECRET", "Recorded", "RecordedResource",
@@ -71,10 +73,6 @@ async def _settle_outputs(exports: Mapping[str, Any]) -> dict[str, Any]:
     return settled
 
 
-def short_hash(*parts: str, length: int = 17) -> str:
-    return hashlib.sha256("::".join(parts).encode()).hexdigest()[:length]
-
-
 class ShopMocks(pulumi.runtime.Mocks):
     """Realistic, deterministic answers for resources and the data sources the program uses."""
 
@@ -113,7 +111,8 @@ class _Fake:
 
     def __init__(self, typ: str, name: str, inputs: dict[str, Any], region: str) -> None:
         self.typ, self.name, self.inputs, self.region = typ, name, inputs, region
-        self.hash = short_hash(typ, name)
+        # Folds in the inputs that force replacement: a replaced resource gets a new id.
+        self.hash = identity_hash(typ, name, inputs)
 
     def id(self) -> str:
         if self.typ == _BACKUP_REPLICATION:  # its id is the replicated backups' ARN
@@ -175,7 +174,7 @@ def _launch_template(_fake: _Fake, _id: str) -> dict[str, Any]:
 
 
 def _kms_key(fake: _Fake, _id: str) -> dict[str, Any]:
-    digits = short_hash(fake.typ, fake.name, length=32)
+    digits = short_hash(fake.typ, fake.name, fake.hash, length=32)
     key_id = "-".join(digits[a:b] for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32)))
     return {"keyId": key_id, "arn": f"arn:aws:kms:{fake.region}:{ACCOUNT_ID}:key/{key_id}"}
 
@@ -209,8 +208,8 @@ def _eks_cluster(fake: _Fake, _id: str) -> dict[str, Any]:
     return {
         "kubeconfig": kubeconfig,
         "kubeconfigJson": json.dumps(kubeconfig, sort_keys=True),
-        "clusterSecurityGroupId": f"sg-{short_hash(fake.name, 'cluster')}",
-        "nodeSecurityGroupId": f"sg-{short_hash(fake.name, 'nodes')}",
+        "clusterSecurityGroupId": f"sg-{short_hash(fake.name, fake.hash, 'cluster')}",
+        "nodeSecurityGroupId": f"sg-{short_hash(fake.name, fake.hash, 'nodes')}",
         "oidcProviderArn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
         # As pulumi-eks answers: the URL with its scheme, the issuer without.
         "oidcProviderUrl": f"https://{issuer}",
@@ -292,7 +291,7 @@ def _kubernetes_metadata(fake: _Fake) -> dict[str, Any]:
 
 def _docker_image(fake: _Fake, _id: str) -> dict[str, Any]:
     """A pushed build: its digest, and `ref` as buildx reports it (first tag @ digest)."""
-    digest = f"sha256:{short_hash(fake.typ, fake.name, 'digest', length=64)}"
+    digest = f"sha256:{short_hash(fake.typ, fake.name, fake.hash, 'digest', length=64)}"
     tags = fake.inputs.get("tags") or []
     return {"digest": digest, "ref": f"{tags[0]}@{digest}" if tags else ""}
 

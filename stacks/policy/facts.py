@@ -58,6 +58,9 @@ class Context:
     # "<account>.dkr.ecr.<region>.amazonaws.com"; None accepts any private ECR registry.
     registry_host: str | None = None
     allowed_instance_types: frozenset[str] = DEFAULT_ALLOWED_INSTANCE_TYPES
+    # shop:unprotectStateful: prod's stateful resources may go without `protect`, for a
+    # deliberate replacement.
+    unprotect_stateful: bool = False
 
 
 def is_true(value: Any) -> bool:

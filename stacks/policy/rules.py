@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from stacks.policy import access, facts, safeguards, workloads
+from stacks.policy import access, facts, safeguards, stateful, workloads
 from stacks.policy.facts import Context, dig, is_true, items, text
 
 __all__ = ["RULES", "Context", "Finding", "Resource", "ResourceRule", "StackRule", "blocking",
@@ -50,6 +50,8 @@ class Resource:
     # resource as a whole; CrossGuard knows them per property, as `references`.
     dependencies: tuple[str, ...] = ()
     references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Pulumi's `protect` option; None where the caller cannot tell.
+    protect: bool | None = None
 
     @classmethod
     def of(cls, record: Any) -> Resource:
@@ -60,10 +62,12 @@ class Resource:
             options = record.get("options") or {}
             return cls(urn=record["urn"], type=record["type"], name=record["name"],
                        inputs=record.get("inputs") or {}, parent=record.get("parent") or None,
-                       id=record.get("id"), dependencies=tuple(options.get("dependencies", ())))
+                       id=record.get("id"), dependencies=tuple(options.get("dependencies", ())),
+                       protect=bool(options.get("protect", False)))
         return cls(urn=record.urn, type=record.type, name=record.name, inputs=record.inputs,
                    parent=record.parent or None,
-                   dependencies=tuple(record.options.dependencies))
+                   dependencies=tuple(record.options.dependencies),
+                   protect=record.options.protect)
 
     def identities(self, *name_inputs: str) -> set[str]:
         """What another resource may use to point at this one."""
@@ -345,6 +349,9 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
                  "and CostCenter.", "mandatory", required_tags),
     ResourceRule("prod-cluster-access", "A prod cluster grants EKS access entries to an admin "
                  "role and a distinct deploy role.", "mandatory", access.prod_cluster_access),
+    StackRule("prod-stateful-protected", "In prod every stateful resource (databases, cache, "
+              "buckets, KMS keys, the cluster) carries Pulumi's protect option, unless "
+              f"{stateful.SETTING} lifts it.", "mandatory", stateful.unprotected_in_prod),
     ResourceRule("allowed-instance-types", "Instance types come from the allowed list.",
                  "advisory", allowed_instance_types),
     # The architecture document's safeguards (stacks/policy/safeguards.py).

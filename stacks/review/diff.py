@@ -13,30 +13,30 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from stacks.plan.recorded import SECRET
+from stacks.review import cascade, verdict
+from stacks.review.diff_model import (
+    MISSING,
+    OPERATIONS,
+    SYMBOLS,
+    Finding,
+    Operation,
+    PlanDiff,
+    PropertyChange,
+    ResourceChange,
+)
 from stacks.review.replacements import forces_replacement
 
-Operation = Literal["replace", "delete", "update", "create"]
-# The order a reviewer reads them in: what destroys something first.
-OPERATIONS: tuple[Operation, ...] = ("replace", "delete", "update", "create")
-SYMBOLS: Mapping[str, str] = {"create": "+", "update": "~", "delete": "-", "replace": "+-"}
-
+__all__ = ["MISSING", "OPERATIONS", "SYMBOLS", "DiffError", "Finding", "PlanDiff",
+           "PropertyChange", "ResourceChange", "compare", "diff_plans", "load_plan",
+           "looks_secret"]
 
 class DiffError(Exception):
     """A plan that cannot be compared: missing, unreadable, or not a plan."""
 
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
-"""The side of a change where the property does not exist."""
 
 _SECRET_WORD = re.compile(
     r"password|passwd|secret|token|credential|private[-_]?key|api[-_]?key|kubeconfig", re.I)
@@ -50,47 +50,6 @@ _OPTIONS = ("provider", "protect", "retainOnDelete", "deleteBeforeReplace", "ign
             "replaceOnChanges", "additionalSecretOutputs")
 OPTIONS_PREFIX = "(options)"
 
-
-@dataclass(frozen=True)
-class PropertyChange:
-    path: str
-    before: Any  # MISSING when the property is added
-    after: Any  # MISSING when the property is removed
-    replaces: bool = False
-
-
-@dataclass(frozen=True)
-class ResourceChange:
-    operation: Operation
-    urn: str
-    type: str
-    name: str
-    changes: tuple[PropertyChange, ...]
-
-    @property
-    def replacing_paths(self) -> list[str]:
-        return [change.path for change in self.changes if change.replaces]
-
-
-@dataclass(frozen=True)
-class PlanDiff:
-    before_stack: str
-    after_stack: str
-    resources: tuple[ResourceChange, ...]
-    outputs: tuple[PropertyChange, ...]
-    unchanged: int
-
-    def of(self, operation: Operation) -> list[ResourceChange]:
-        return [change for change in self.resources if change.operation == operation]
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.resources or self.outputs)
-
-    def summary(self) -> str:
-        """`+2 ~1 -0 +-1`: creates, updates, deletes, replacements."""
-        return " ".join(f"{SYMBOLS[op]}{len(self.of(op))}"
-                        for op in ("create", "update", "delete", "replace"))
 
 
 def load_plan(path: Path) -> dict[str, Any]:
@@ -127,11 +86,20 @@ def diff_plans(before: Mapping[str, Any], after: Mapping[str, Any]) -> PlanDiff:
             unchanged += 1
         else:
             changes.append(change)
-    changes.sort(key=lambda c: (OPERATIONS.index(c.operation), c.type, c.name, c.urn))
+    # Replacements that no input shows (a subnet group whose subnets all move, the objects of
+    # a replaced cluster's provider): each one was counted unchanged above, if it was.
+    followed = cascade.follow(changes, old, new)
+    unchanged -= len(followed) - len(changes)
+    environment = verdict.environment(after)
+    marked = [verdict.mark(change, old.get(change.urn), new.get(change.urn))
+              for change in followed]
     outputs = tuple(PropertyChange(path, b, a) for path, b, a in compare(
         before.get("outputs", {}), after.get("outputs", {}), ""))
+    new_findings, resolved = verdict.findings_delta(before, after, marked, environment)
     return PlanDiff(str(before.get("stack", "")), str(after.get("stack", "")),
-                    tuple(changes), outputs, unchanged)
+                    tuple(sorted(marked, key=lambda c: c.sort_key)), outputs, unchanged,
+                    new_findings, resolved, environment, verdict.components(old, new),
+                    verdict.warnings(before, after))
 
 
 def _resource_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None,
@@ -147,7 +115,8 @@ def _resource_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | Non
     if old is None or new is None:
         operation: Operation = "create" if old is None else "delete"
         return ResourceChange(operation, record["urn"], type_, record["name"],
-                              tuple(PropertyChange(*change) for change in found))
+                              tuple(PropertyChange(*change) for change in found),
+                              str(record.get("parent") or ""))
     found += compare(_options(old), _options(new), OPTIONS_PREFIX)
     if not found:
         return None
@@ -155,7 +124,8 @@ def _resource_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | Non
     marked = tuple(PropertyChange(path, b, a, _replaces(type_, path, replace_on))
                    for path, b, a in found)
     operation = "replace" if any(change.replaces for change in marked) else "update"
-    return ResourceChange(operation, record["urn"], type_, record["name"], marked)
+    return ResourceChange(operation, record["urn"], type_, record["name"], marked,
+                          str(record.get("parent") or ""))
 
 
 def _options(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,25 +6,28 @@ resource by how much it destroys: replace, delete, update, create.
 
 from __future__ import annotations
 
-import html
-import json
-import re
-from typing import Any
+from collections.abc import Callable
 
-from stacks.review.diff import MISSING, SYMBOLS, PlanDiff, PropertyChange, ResourceChange
-
-# GitHub refuses comments over 65,536 characters; leave room for the other sections.
-MARKDOWN_BUDGET = 60_000
-REPLACES_NOTE = "(forces replacement)"
-
-
-def show(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+from stacks.review.diff_model import MISSING, SYMBOLS, PlanDiff, PropertyChange, ResourceChange
+from stacks.review.markdown import MARKDOWN_BUDGET, render_markdown
+from stacks.review.sections import (
+    REPLACES_NOTE,
+    RunInfo,
+    finding_line,
+    groups,
+    resources_phrase,
+    show,
+    stacks_title,
+    tag_paths,
+    verdict_line,
+)
 
 
 def change_lines(change: PropertyChange) -> list[str]:
     """`pulumi preview --diff` style: `+ path: new`, `- path: old`, `~ path: old => new`."""
     note = f"  {REPLACES_NOTE}" if change.replaces else ""
+    if change.because:
+        return [f"~ {change.path}: {show(change.before)} ({change.because}){note}"]
     if change.before is MISSING:
         return [f"+ {change.path}: {show(change.after)}{note}"]
     if change.after is MISSING:
@@ -32,33 +35,53 @@ def change_lines(change: PropertyChange) -> list[str]:
     return [f"~ {change.path}: {show(change.before)} => {show(change.after)}{note}"]
 
 
-def _stacks(diff: PlanDiff) -> str:
-    if diff.before_stack == diff.after_stack:
-        return diff.after_stack or "(unnamed)"
-    return f"{diff.before_stack} -> {diff.after_stack}"
-
-
 def _counts(diff: PlanDiff) -> str:
     return f"{diff.summary()} ({diff.unchanged} unchanged)"
 
 
 def _replacement_line(change: ResourceChange) -> str:
-    return f"{change.type}  {change.name}  ({', '.join(change.replacing_paths)})"
+    paths = change.replacing_paths
+    return f"{change.type}  {change.name}" + (f"  ({', '.join(paths)})" if paths else "")
 
 
-def render_text(diff: PlanDiff) -> str:
-    lines = [f"Plan diff of stack {_stacks(diff)}", ""]
-    if not diff.has_changes:
+def render_text(diff: PlanDiff, run: RunInfo | None = None, colour: bool = False) -> str:
+    """For a terminal; `colour` paints the operations as `pulumi preview` does."""
+    paint = _painter(colour)
+    lines = [f"Plan diff of stack {stacks_title(diff)}{_run_suffix(run)}", ""]
+    if not diff.has_changes and not diff.resolved_findings:
         return "\n".join([*lines, f"No changes. Resources: {_counts(diff)}"])
+    lines += [f"note: {warning}" for warning in diff.warnings]
+    lines += [""] if diff.warnings else []
+    destructive = diff.destructive
+    if destructive:
+        count = resources_phrase(len(destructive))
+        lines.append(paint("destructive", f"\u2716 DESTRUCTIVE CHANGE: {count} stateful or "
+                                          "protected, and replaced or deleted"))
+        lines += [f"  {SYMBOLS[c.operation]} {_replacement_line(c)}" for c in destructive]
+        lines.append("")
+    if diff.new_findings or diff.resolved_findings:
+        lines.append(verdict_line(diff))
+        lines += [paint("mandatory" if f.enforcement == "mandatory" else "update",
+                        f"  new {finding_line(f)}") for f in diff.new_findings]
+        lines += [paint("create", f"  resolved {finding_line(f)}")
+                  for f in diff.resolved_findings]
+        lines.append("")
     replacements = diff.of("replace")
     if replacements:
-        lines.append(f"\u26a0 replacements: {_resources(len(replacements))} deleted and "
+        lines.append(f"\u26a0 replacements: {resources_phrase(len(replacements))} deleted and "
                      "created again")
         lines += [f"  +- {_replacement_line(change)}" for change in replacements]
         lines.append("")
-    for change in diff.resources:
-        lines.append(f"{SYMBOLS[change.operation]} {change.type}  {change.name}")
-        lines += [f"      {line}" for item in change.changes for line in change_lines(item)]
+    for group in groups(diff):
+        lines.append(f"{group.name}" + (f"  ({group.type})" if group.type else ""))
+        for change in group.changes:
+            head = paint(change.operation, f"{SYMBOLS[change.operation]} {change.type}  "
+                                           f"{change.name}")
+            if change.tags_only:
+                lines.append(f"  {head}  (tags only: {tag_paths(change)})")
+                continue
+            lines.append(f"  {head}")
+            lines += [f"        {line}" for item in change.changes for line in change_lines(item)]
     if diff.outputs:
         lines += ["", "Outputs:"]
         lines += [f"  {line}" for item in diff.outputs for line in change_lines(item)]
@@ -66,79 +89,23 @@ def render_text(diff: PlanDiff) -> str:
     return "\n".join(lines)
 
 
-def _resources(count: int) -> str:
-    return f"{count} resource is" if count == 1 else f"{count} resources are"
+_COLOURS = {"create": "32", "update": "33", "delete": "31", "replace": "35",
+            "destructive": "1;31", "mandatory": "1;31"}
 
 
-def render_markdown(diff: PlanDiff, title: str | None = None) -> str:
-    """A comment body: a marker CI can find to update its previous comment, a title, the
-    summary, the replacements as a warning, and a collapsible block per resource."""
-    stack = _stacks(diff)
-    head = [f"<!-- shop-plan-diff: {html.escape(stack)} -->",
-            f"### {title or f'Plan diff of `{stack}`'}", "",
-            f"**{diff.summary()}** (create, update, delete, replace) \u00b7 "
-            f"{diff.unchanged} unchanged", ""]
-    if not diff.has_changes:
-        return "\n".join([*head, "No changes."]) + "\n"
-    replacements = diff.of("replace")
-    if replacements:
-        head += ["> [!WARNING]",
-                 f"> **\u26a0 Replacements**: {_resources(len(replacements))} deleted and "
-                 "created again.", ">"]
-        head += [f"> - `{change.type}` **{_inline(change.name)}**: "
-                 + ", ".join(f"`{_inline(path)}`" for path in change.replacing_paths)
-                 for change in replacements]
-        head.append("")
-    blocks = [_details(_summary(change), change.changes) for change in diff.resources]
-    if diff.outputs:
-        blocks.append(_details(f"Outputs ({len(diff.outputs)} changed)", diff.outputs))
-    return "\n".join(head) + _within_budget(blocks, MARKDOWN_BUDGET - len("\n".join(head)))
+def _painter(colour: bool) -> Callable[[str, str], str]:
+    def paint(kind: str, text: str) -> str:
+        return f"\x1b[{_COLOURS[kind]}m{text}\x1b[0m" if colour else text
+    return paint
 
 
-def _summary(change: ResourceChange) -> str:
-    return (f"<code>{SYMBOLS[change.operation]}</code> {change.operation} "
-            f"<code>{html.escape(change.type)}</code> {html.escape(change.name)}")
+def _run_suffix(run: RunInfo | None) -> str:
+    if run is None or not (run.sha or run.run_url):
+        return ""
+    parts = [f"commit {run.sha[:12]}" if run.sha else "", run.run_url]
+    return f" ({', '.join(p for p in parts if p)})"
 
 
-def _details(summary: str, changes: tuple[PropertyChange, ...]) -> str:
-    lines = [line for change in changes for line in _diff_lines(change)]
-    fence = _fence("\n".join(lines))
-    body = f"{fence}diff\n" + "\n".join(lines) + f"\n{fence}\n" if lines else "No inputs.\n"
-    return f"<details><summary>{summary}</summary>\n\n{body}\n</details>\n"
 
-
-def _diff_lines(change: PropertyChange) -> list[str]:
-    """Lines GitHub colours: `-` the value before, `+` the value after."""
-    note = f"  {REPLACES_NOTE}" if change.replaces else ""
-    lines = []
-    if change.before is not MISSING:
-        lines.append(f"- {change.path}: {show(change.before)}")
-    if change.after is not MISSING:
-        lines.append(f"+ {change.path}: {show(change.after)}")
-    lines[-1] += note
-    return lines
-
-
-def _fence(text: str) -> str:
-    """A code fence longer than any run of backticks inside it."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
-
-
-def _inline(text: str) -> str:
-    return html.escape(text).replace("`", "'")
-
-
-def _within_budget(blocks: list[str], budget: int) -> str:
-    shown: list[str] = []
-    used = 0
-    for block in blocks:
-        if used + len(block) > budget:
-            break
-        shown.append(block)
-        used += len(block) + 1
-    left = len(blocks) - len(shown)
-    if left:
-        shown.append(f"\n_{left} more change(s) not shown here (comment size limit): run "
-                     "`python -m stacks diff` locally for all of them._\n")
-    return "\n" + "\n".join(shown)
+__all__ = ["MARKDOWN_BUDGET", "REPLACES_NOTE", "change_lines", "render_markdown", "render_text",
+           "show"]

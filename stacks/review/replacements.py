@@ -6,17 +6,25 @@ name, namespace or immutable fields change, and by default a ConfigMap or Secret
 changes. The table covers the types this program creates; a resource's own
 `replaceOnChanges` option counts too. Paths are property paths as the diff prints them
 (`metadata.name`, `spec.selector`): a rule matches the path itself and everything below it.
+
+Two sources make the table: what the installed provider SDKs say (provider_sdk.py derives it,
+provider_sdk.json records it with the SDK versions, a test re-derives it), and the hand entries
+below for what the SDKs leave unsaid (most AWS ForceNew inputs are not in pulumi-aws's docs;
+pulumi-kubernetes and pulumi-eks say nothing). A hand entry the SDK states as well is redundant:
+a test fails on one, so the hand table only keeps what no SDK says.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 ANY = "*"
 
 _S3_BUCKET = ("bucket", "bucketPrefix", "expectedBucketOwner", "objectLockEnabled")
 
-FORCE_NEW: Mapping[str, tuple[str, ...]] = {
+HAND: Mapping[str, tuple[str, ...]] = {
     "aws:acm/certificate:Certificate": (
         "domainName", "subjectAlternativeNames", "keyAlgorithm", "certificateAuthorityArn"),
     "aws:acm/certificateValidation:CertificateValidation": (
@@ -34,7 +42,7 @@ FORCE_NEW: Mapping[str, tuple[str, ...]] = {
         "allocationId", "subnetId", "connectivityType", "privateIp"),
     "aws:ec2/routeTable:RouteTable": ("vpcId",),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": ("subnetId", "gatewayId"),
-    "aws:ec2/securityGroup:SecurityGroup": ("name", "namePrefix", "description", "vpcId"),
+    "aws:ec2/securityGroup:SecurityGroup": ("name", "namePrefix", "vpcId"),
     "aws:ec2/subnet:Subnet": (
         "vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "outpostArn"),
     "aws:ec2/vpc:Vpc": ("cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"),
@@ -48,7 +56,7 @@ FORCE_NEW: Mapping[str, tuple[str, ...]] = {
     "aws:elasticache/parameterGroup:ParameterGroup": ("name", "family", "description"),
     "aws:elasticache/replicationGroup:ReplicationGroup": (
         "replicationGroupId", "atRestEncryptionEnabled", "subnetGroupName", "kmsKeyId", "port",
-        "snapshotArns", "snapshotName"),
+        "snapshotArns"),
     "aws:elasticache/subnetGroup:SubnetGroup": ("name",),
     "aws:iam/role:Role": ("name", "namePrefix", "path"),
     "aws:iam/rolePolicy:RolePolicy": ("name", "namePrefix", "role"),
@@ -72,8 +80,9 @@ FORCE_NEW: Mapping[str, tuple[str, ...]] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("securityGroupId",),
     "aws:wafv2/webAcl:WebAcl": ("name", "namePrefix", "scope"),
     "aws:wafv2/webAclAssociation:WebAclAssociation": ("resourceArn", "webAclArn"),
-    # pulumi-eks's Cluster: a new name is a new EKS cluster.
-    "eks:index:Cluster": ("name",),
+    # pulumi-eks's Cluster: a new name is a new EKS cluster; so is another VPC or other subnets
+    # (its security group's vpcId and the EKS cluster's vpcConfig force replacement).
+    "eks:index:Cluster": ("name", "vpcId", "subnetIds", "privateSubnetIds", "publicSubnetIds"),
     "kubernetes:apps/v1:DaemonSet": ("spec.selector",),
     "kubernetes:apps/v1:Deployment": ("spec.selector",),
     "kubernetes:apps/v1:StatefulSet": (
@@ -91,6 +100,26 @@ FORCE_NEW: Mapping[str, tuple[str, ...]] = {
     "kubernetes:storage.k8s.io/v1:StorageClass": (
         "provisioner", "parameters", "reclaimPolicy", "volumeBindingMode", "mountOptions"),
 }
+
+SDK_TABLE = Path(__file__).with_name("provider_sdk.json")
+
+
+def _recorded_sdk_table() -> dict[str, tuple[str, ...]]:
+    recorded = json.loads(SDK_TABLE.read_text(encoding="utf-8"))
+    return {token: tuple(entry["forces"]) for token, entry in recorded["types"].items()}
+
+
+SDK: Mapping[str, tuple[str, ...]] = _recorded_sdk_table()
+FORCE_NEW: Mapping[str, tuple[str, ...]] = {
+    token: tuple(dict.fromkeys((*SDK.get(token, ()), *HAND.get(token, ()))))
+    for token in sorted(HAND.keys() | SDK.keys())
+}
+
+
+def covered_types() -> list[str]:
+    """Every type the hand table covers: the ones whose SDK entries are derived."""
+    return sorted(HAND)
+
 
 # Rules for whole families of types, by type prefix.
 FORCE_NEW_BY_PREFIX: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -54,7 +54,7 @@ def plan_tree(stack: str, out: Path, root: Path, where: str) -> None:
 def plan_at_ref(ref: str, stack: str, out: Path, root: Path) -> None:
     """The plan of `stack` as commit `ref` has the project (rooted at `root`)."""
     toplevel = Path(_git(["rev-parse", "--show-toplevel"], root)).resolve()
-    commit = _commit(ref, root)
+    commit = commit_of(ref, root)
     project = root.resolve().relative_to(toplevel)
     with tempfile.TemporaryDirectory(prefix="shop-diff-") as tmp:
         tree = Path(tmp) / "tree"
@@ -65,7 +65,8 @@ def plan_at_ref(ref: str, stack: str, out: Path, root: Path) -> None:
             _remove_worktree(tree, root)
 
 
-def _commit(ref: str, root: Path) -> str:
+def commit_of(ref: str, root: Path) -> str:
+    """The commit `ref` names; DiffError for a ref git does not know."""
     try:
         return _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
                     root)

@@ -215,6 +215,8 @@ FIELDS: dict[str, Parser] = {
     "dbMultiAz": boolean,
     "dbReplicaCount": integer(0, 5),
     "deletionProtection": boolean,
+    # Lifts Pulumi's `protect` from prod's stateful resources, for one deliberate replacement.
+    "unprotectStateful": boolean,
     "cacheNodeType": text(r"cache\.[a-z0-9]+\.[a-z0-9]+",
                           "an ElastiCache node type like 'cache.t4g.micro'"),
     "cacheNodeCount": integer(1, 6),

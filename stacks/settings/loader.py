@@ -136,6 +136,8 @@ class Settings:
     tags: Mapping[str, str]
     # Deletion protection, final snapshots and retained data: whatever holds state.
     deletion_protection: bool
+    # prod's stateful resources carry Pulumi's `protect` unless set (shop:unprotectStateful).
+    unprotect_stateful: bool
     log_retention_days: int  # VPC flow logs and the cluster's control-plane logs
     in_cluster_data: bool
     network: NetworkSettings
@@ -358,6 +360,7 @@ def _assemble(project: str, stack: str, environment: str, region: str,
         tags={"Project": project, "Environment": environment, "Owner": v["owner"],
               "CostCenter": v["costCenter"]},
         deletion_protection=v["deletionProtection"],
+        unprotect_stateful=v["unprotectStateful"],
         log_retention_days=v["logRetentionDays"],
         in_cluster_data=v["inClusterData"],
         network=NetworkSettings(v["vpcCidr"], v["azCount"], v["natMode"]),

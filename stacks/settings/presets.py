@@ -36,6 +36,8 @@ _COMMON: dict[str, Any] = {
     "slackWebhookUrl": None,
     "slackChannel": "#shop-alerts",
     "grafanaEnabled": True,
+    # prod protects its stateful resources (stacks/protection.py); true lifts that, deliberately.
+    "unprotectStateful": False,
     "baseStack": "",
     # CI deploys each commit as its own tag: `pulumi up -c shop:imageVersion=git-<sha>`.
     "imageVersion": "local",

@@ -382,3 +382,40 @@ def test_ci_runs_the_program_from_a_venv_of_requirements_alone():
     assert ('"$RUNNER_TEMP/fresh/bin/python" -I tests/infra/language_host.py '
             "platform/__main__.py dev") in script
     assert (ROOT / "tests" / "infra" / "language_host.py").is_file()
+
+
+def diff_step(name: str) -> dict[str, Any]:
+    [step] = [s for s in workflow("preview.yml")["jobs"]["plan-diff"]["steps"]
+              if s.get("name") == name]
+    return step
+
+
+@pytest.mark.parametrize(("status", "step_fails", "recorded"), [
+    (0, False, "0"), (2, False, "2"), (3, False, "3"), (4, False, "4"), (1, True, None)])
+def test_the_diff_step_keeps_the_comment_for_3_and_4_and_stops_on_an_error(
+        tmp_path: Path, status: int, step_fails: bool, recorded: str | None):
+    """The step's own script, run with `python -m stacks diff` replaced by one exiting
+    `status`: an error stops the job at once; 3 and 4 go on to comment, then fail."""
+    fake = tmp_path / ".venv" / "bin" / "python"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(f"#!/bin/sh\necho '### Plan diff'\nexit {status}\n")
+    fake.chmod(0o755)
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    step = diff_step("python -m stacks diff")
+    env = {"PATH": "/usr/bin:/bin", "BASE_REF": "main", "STACK": "dev",
+           "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, check=False)
+    assert (result.returncode != 0) is step_fails
+    if recorded is not None:
+        assert output.read_text() == f"status={recorded}\n"
+        assert summary.read_text() == "### Plan diff\n"
+    fail = diff_step("Fail on a new mandatory finding or a destructive change")
+    assert fail["if"] == "steps.diff.outputs.status == '3' || steps.diff.outputs.status == '4'"
+    assert step["env"]["DIFF_COMMIT_SHA"] == "${{ github.event.pull_request.head.sha }}"
+
+
+def test_jenkins_archives_the_diffs_then_fails_on_3_or_4():
+    stage = (ROOT / "Jenkinsfile").read_text().split("stage('Plan diff')")[1].split("stage(")[0]
+    assert "status == 3 || status == 4" in stage
+    assert stage.index("archiveArtifacts") < stage.index("if (blocked)")

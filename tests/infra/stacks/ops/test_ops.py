@@ -82,6 +82,13 @@ def test_snapshot_creates_a_tagged_manual_snapshot(database, aws, outputs, capsy
     assert "snapshot before-upgrade of shop-db" in capsys.readouterr().out
 
 
+def test_snapshot_wait_reports_progress_on_stderr_and_the_result_on_stdout(
+        database, aws, outputs, capsys):
+    assert run_ops("snapshot", "--outputs", str(outputs), "--name", "s2", "--wait") == 0
+    captured = capsys.readouterr()
+    assert captured.out == "snapshot s2 of shop-db: available\n"
+    assert "snapshot s2: available, " in captured.err
+
 def test_snapshot_dry_run_changes_nothing(database, aws, outputs, capsys):
     assert run_ops("snapshot", "--outputs", str(outputs), "--dry-run") == 0
     assert snapshots(aws) == []

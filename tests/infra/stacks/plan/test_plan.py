@@ -21,6 +21,13 @@ SEEDED_SECRETS = {
 }
 
 
+# Prod's stateful resources, protected by stacks/protection.py; its read replica is not.
+PROD_PROTECTED = {"database-primary", "database-key", "cache-redis", "cache-key", "cdn-assets",
+                  "cdn-logs", "cluster-eks", "cluster-secrets", "registry-key",
+                  # the safeguards: the trail's bucket and key, the recovery region's copies
+                  "security-trail", "security-key", "recovery-key", "recovery-media-replica"}
+
+
 def run_cli(*argv: str) -> int:
     return main(["plan", *argv])
 
@@ -34,8 +41,13 @@ def test_plans_succeed_and_are_byte_identical_across_runs(
     assert first.read_bytes() == second.read_bytes()
 
     document = json.loads(first.read_text())
-    assert set(document) == {"stack", "project", "resources", "outputs"}
-    assert (document["stack"], document["project"]) == (stack, "shop")
+    assert set(document) == {"stack", "project", "environment", "mockIds", "resources",
+                             "outputs", "findings"}
+    assert (document["stack"], document["project"], document["environment"]) == (
+        stack, "shop", stack)
+    assert document["findings"] == []  # neither stack has a finding, mandatory or advisory
+    protected = {r["name"] for r in document["resources"] if r["options"].get("protect")}
+    assert protected == (PROD_PROTECTED if stack == "prod" else set())
     urns = [r["urn"] for r in document["resources"]]
     assert urns == sorted(urns)
     assert {"urn", "type", "name", "parent", "inputs"} <= set(document["resources"][0])

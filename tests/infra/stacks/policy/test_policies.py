@@ -309,7 +309,7 @@ def test_instance_types_outside_the_allowed_list_are_advisory():
 
 def test_rules_have_unique_names_and_descriptions():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 19
+    assert len(names) == len(set(names)) == 20
     assert all(rule.description.endswith(".") for rule in RULES)
     assert {rule.name for rule in RULES if rule.enforcement == "advisory"} == {
         "allowed-instance-types", "prod-cross-region-recovery"}
@@ -337,6 +337,9 @@ def test_check_on_a_broken_plan_names_every_violation():
         ("images-from-stack-ecr", "storefront"),
         ("no-open-ingress", "nodes"),
         ("no-public-database", "db"),
+        # Neither the bucket nor the database carries `protect`, as prod requires.
+        ("prod-stateful-protected", "assets"),
+        ("prod-stateful-protected", "db"),
         ("rds-encrypted", "db"),
         ("required-tags", "images"),
         ("s3-public-access-blocked", "assets"),

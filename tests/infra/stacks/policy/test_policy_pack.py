@@ -201,3 +201,18 @@ def test_pack_config_script_prints_json_or_fails_with_a_message(sts, capsys):
         "environment": "dev", "registryHost": "123456789012.dkr.ecr.us-east-1.amazonaws.com"}
     assert main(["staging"]) == 1
     assert "Pulumi.staging.yaml not found" in capsys.readouterr().err
+
+
+def test_the_pack_reads_protect_from_the_resource_options(analyzer):
+    rule = "prod-stateful-protected"
+    configured(analyzer, {rule: {"environment": "prod"}})
+    def bucket(name: str, protect: bool) -> analyzer_pb2.AnalyzerResource:
+        return analyzer_pb2.AnalyzerResource(
+            type="aws:s3/bucket:Bucket", name=name, urn=f"urn:pulumi:prod::shop::b::{name}",
+            properties=struct({"tags": TAGS}),
+            options=analyzer_pb2.AnalyzerResourceOptions(protect=protect))
+
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
+        resources=[bucket("kept", True), bucket("bare", False)]), None)
+    assert [d.urn for d in response.diagnostics if d.policyName == rule] == [
+        "urn:pulumi:prod::shop::b::bare"]

@@ -122,14 +122,21 @@ def test_property_changes_carry_nested_paths_before_and_after(diff):
 def test_a_subnet_cidr_change_is_a_replacement_called_out_at_the_top(diff):
     text = render_text(diff)
     lines = text.splitlines()
+    # The deleted bucket loses data: that comes right under the title, then the verdict.
+    assert lines[2:4] == [
+        "\u2716 DESTRUCTIVE CHANGE: 1 resource is stateful or protected, and replaced or deleted",
+        "  - aws:s3/bucket:Bucket  old-logs"]
+    assert lines[5] == "policy: 1 new finding(s) (0 mandatory), 0 resolved"
     warning = lines.index("\u26a0 replacements: 2 resources are deleted and created again")
-    assert warning == 2  # right under the title
+    assert warning == 8
     assert lines[warning + 1] == (
         "  +- aws:ec2/subnet:Subnet  network-private-us-east-1a  (cidrBlock)")
-    assert ('      ~ cidrBlock: "10.10.0.0/20" => "10.10.32.0/20"  (forces replacement)'
+    assert ('        ~ cidrBlock: "10.10.0.0/20" => "10.10.32.0/20"  (forces replacement)'
             in lines)
     # Replacements come first in the body too, then deletes, updates and creates.
-    body = [line.split("  ")[0] for line in lines if line[:2] in ("+-", "- ", "~ ", "+ ")]
+    grouped = lines[lines.index("(stack)") + 1:lines.index("Outputs:")]
+    body = [line.strip().split("  ")[0] for line in grouped
+            if line[2:4] in ("+-", "- ", "~ ", "+ ")]
     assert body == ["+- aws:ec2/subnet:Subnet", "+- kubernetes:core/v1:Secret",
                     "- aws:s3/bucket:Bucket", "~ aws:iam/rolePolicy:RolePolicy",
                     "~ aws:rds/instance:Instance", "~ kubernetes:apps/v1:Deployment",
@@ -241,10 +248,28 @@ def test_exit_codes(tmp_path: Path, capsys):
                                                                     after_plan())
     assert main(["diff", before, before]) == 0
     assert "No changes. Resources: +0 ~0 -0 +-0 (6 unchanged)" in capsys.readouterr().out
-    assert main(["diff", before, after]) == 2
+    # The deleted bucket is a destructive change: 4, unless told not to fail.
+    assert main(["diff", before, after]) == 4
     assert "Resources: +2 ~3 -1 +-2" in capsys.readouterr().out
-    assert main(["diff", before, after, "--format", "markdown"]) == 2
+    assert main(["diff", before, after, "--format", "markdown"]) == 4
     assert capsys.readouterr().out.startswith("<!-- shop-plan-diff: dev -->")
+    assert main(["diff", before, after, "--no-fail"]) == 2
+    kept = after_plan()
+    kept["resources"].append(before_plan()["resources"][-1])  # the bucket stays
+    kept_path = write(tmp_path, "c.json", kept)
+    assert main(["diff", before, kept_path]) == 2
+    # A new mandatory finding in the after plan: 3, whatever else changes.
+    kept["findings"] = [{"policy": "rds-encrypted", "urn": kept["resources"][1]["urn"],
+                         "name": "database-primary", "enforcement": "mandatory",
+                         "message": "storage is not encrypted at rest"}]
+    assert main(["diff", before, write(tmp_path, "d.json", kept)]) == 3
+    printed = capsys.readouterr().out
+    assert ("  new [mandatory] rds-encrypted: database-primary: storage is not encrypted at rest"
+            in printed)
+    # ...and once fixed, the finding shows as resolved and the exit code is back to 2.
+    assert main(["diff", write(tmp_path, "d.json", kept), kept_path]) == 2
+    assert ("  resolved [mandatory] rds-encrypted: database-primary: storage is not encrypted "
+            "at rest") in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -327,6 +352,13 @@ def test_base_head_without_changes_exits_0_and_leaves_no_worktree(project_repo: 
     assert (title, blank) == ("Plan diff of stack preview-42", "")
     assert re.fullmatch(r"No changes\. Resources: \+0 ~0 -0 \+-0 \(\d+ unchanged\)", summary)
     assert len(git(project_repo, "worktree", "list").splitlines()) == 1
+    # Progress goes to stderr, one line as each plan starts and one as it ends.
+    progress = result.stderr.splitlines()
+    assert progress[0] == "diff: planning preview-42 at HEAD..."
+    assert re.fullmatch(r"diff: planning preview-42 at HEAD: done in \d+\.\ds", progress[1])
+    assert progress[2] == "diff: planning preview-42 in the working tree..."
+    assert re.fullmatch(r"diff: planning preview-42 in the working tree: done in \d+\.\ds",
+                        progress[3])
 
 
 @pytest.mark.slow
@@ -349,7 +381,8 @@ def test_base_head_shows_an_uncommitted_change(project_repo: Path):
 def test_a_plan_that_fails_at_the_base_exits_1(project_repo: Path):
     result = stacks_cli(project_repo, "diff", "--base", "HEAD", "staging")
     assert result.returncode == 1
-    assert result.stderr.startswith("diff: planning staging at HEAD failed: ")
+    assert result.stderr.splitlines()[0] == "diff: planning staging at HEAD..."
+    assert result.stderr.splitlines()[-1].startswith("diff: planning staging at HEAD failed: ")
     assert "Traceback" not in result.stderr
     assert len(git(project_repo, "worktree", "list").splitlines()) == 1
 
