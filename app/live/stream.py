@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 BATCH = 50
+CLIENT_CHECK_SECONDS = 2.0  # how often a quiet stream looks whether its client left
 RETRY_MS = 3000  # the browser's reconnection delay after a normal end
 OUTAGE_RETRY_MS = 10_000  # after Redis failed mid-stream
 _STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
@@ -57,25 +58,32 @@ def format_event(event_id: str, name: str, data: str) -> bytes:
 
 def events(reader: redis.Redis, keys: Sequence[str], cursor: list[str], *,
            heartbeat: float, lifetime: float, on_close: Callable[[], None],
+           client_gone: Callable[[], bool] = lambda: False,
            clock: Callable[[], float] = time.monotonic) -> Iterator[bytes]:
     """The body of one stream. ``on_close`` runs however it ends (a client gone, the
-    lifetime over, Redis failing)."""
+    lifetime over, Redis failing). ``client_gone`` is asked between reads, so a closed tab
+    frees its thread within CLIENT_CHECK_SECONDS instead of at the next failed write."""
     try:
         yield f"retry: {RETRY_MS}\n: connected\n\n".encode()
         deadline = clock() + lifetime * random.uniform(0.8, 1.0)  # noqa: S311 (jitter)
         positions = dict(zip(keys, cursor, strict=True))
+        written = clock()
         while (left := deadline - clock()) > 0:
+            block = min(heartbeat, CLIENT_CHECK_SECONDS, left)
             try:
-                batch = reader.xread(positions, count=BATCH,
-                                     block=max(1, int(min(heartbeat, left) * 1000)))
+                batch = reader.xread(positions, count=BATCH, block=max(1, int(block * 1000)))
             except RedisError as exc:
                 log.warning("live stream ended: Redis failed (%s)", type(exc).__name__)
                 yield f"retry: {OUTAGE_RETRY_MS}\n\n".encode()
                 return
-            if not batch:
+            if batch:
+                yield from _entries(batch, keys, positions)
+                written = clock()
+            elif client_gone():
+                return
+            elif clock() - written >= heartbeat * 0.99:
                 yield b": heartbeat\n\n"
-                continue
-            yield from _entries(batch, keys, positions)
+                written = clock()
         yield f"retry: {RETRY_MS}\n: lifetime over, reconnect\n\n".encode()
     finally:
         on_close()

@@ -15,6 +15,8 @@ this worker taken, Redis down), 429 + Retry-After past a shopper's open streams.
 
 from __future__ import annotations
 
+import select
+import socket
 from contextlib import suppress
 
 from flask import Blueprint, Response, current_app, jsonify, request, session
@@ -97,15 +99,18 @@ def _open(live, user: User | None, keys: list[str]) -> Response:
         live.workers.release()
         return _refuse(429, "too many live connections are open; close a tab",
                        retry_after=int(lifetime))
-    _bound_sends(config["LIVE_SEND_TIMEOUT_SECONDS"])
+    client_socket = _client_socket(config["LIVE_SEND_TIMEOUT_SECONDS"])
 
     def on_close() -> None:
         live.workers.release()
         with suppress(RedisError):  # the slot expires by itself anyway
             live.principals.release(principal, member)
 
+    def client_gone() -> bool:
+        return client_socket is not None and peer_closed(client_socket)
+
     body = stream.events(live.reader, keys, cursor, heartbeat=config["LIVE_HEARTBEAT_SECONDS"],
-                         lifetime=lifetime, on_close=on_close)
+                         lifetime=lifetime, on_close=on_close, client_gone=client_gone)
     return Response(body, mimetype="text/event-stream", headers=STREAM_HEADERS)
 
 
@@ -127,13 +132,25 @@ def _cursor(reader, topic_count: int) -> list[str]:
     return stream.cursor_from_time(now_ms, topic_count)
 
 
-def _bound_sends(seconds: float) -> None:
-    """A client that stops reading fills its socket buffer; a send then blocks, holding
-    a thread. With a timeout the send fails and the stream ends. (gunicorn sets its own
-    blocking mode again before the connection's next request.)"""
-    sock = request.environ.get("gunicorn.socket")
+def _client_socket(send_timeout: float) -> socket.socket | None:
+    """The connection's socket (gunicorn's, or Werkzeug's in development), with a send
+    timeout: a client that stops reading fills its socket buffer, and a send would then
+    block for ever, holding a thread. (gunicorn sets its own blocking mode again before
+    the connection's next request.)"""
+    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
     if sock is not None:
-        sock.settimeout(seconds)
+        sock.settimeout(send_timeout)
+    return sock
+
+
+def peer_closed(sock: socket.socket) -> bool:
+    """Whether the client hung up: its socket reads as end-of-file. A browser sends
+    nothing more on a connection while its event stream is open."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 def _refuse(status: int, message: str, retry_after: int) -> Response:
