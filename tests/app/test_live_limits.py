@@ -4,6 +4,7 @@ to the channel (a throwaway redis-server: the shared one is never stopped)."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -17,6 +18,7 @@ from tests.app.live_support import (
     ThreadedServer,
     http_get,
     session_cookie,
+    status_of,
     wait_for,
 )
 from tests.app.outages import ThrowawayRedis
@@ -79,7 +81,7 @@ def test_a_worker_never_gives_all_its_threads_to_streams(make_app):
         assert refused.headers["retry-after"] == "30"
         assert refused.headers["content-type"] == "application/json"
         # Pages are still served meanwhile.
-        assert http_get(server.port, "/healthz").startswith("HTTP/1.1 200")
+        assert status_of(http_get(server.port, "/healthz")) == 200
 
 
 def test_the_worker_cap_is_below_the_thread_count_and_zero_for_sync_workers():
@@ -154,3 +156,18 @@ def test_a_redis_restart_mid_stream_ends_the_stream_and_the_channel_recovers(
         assert again.status == 200
         change_status(order.id, "delivered")
         assert again.next_event().json["status"] == "delivered"
+
+
+def test_a_closed_tab_frees_its_slot_before_the_next_heartbeat(make_app, monkeypatch):
+    monkeypatch.setattr("app.live.stream.CLIENT_CHECK_SECONDS", 0.2)
+    app = make_app(**{**LIVE_TEST_CONFIG, "LIVE_HEARTBEAT_SECONDS": 30})
+    truncate_all(app)
+    with app.app_context(), ThreadedServer(app) as server:
+        product = make_product()
+        stream = EventStream(server.port, f"product={product.id}")
+        slots = app.extensions["live"].workers
+        wait_for(lambda: slots.open == 1)
+        started = time.monotonic()
+        stream.close()
+        wait_for(lambda: slots.open == 0, seconds=3)
+        assert time.monotonic() - started < 3  # not the 30 s heartbeat's failed write
