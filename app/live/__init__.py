@@ -35,10 +35,13 @@ def init_live(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     reader = client
     if url:
+        # Each open stream holds one of these connections in its blocking XREAD, so the
+        # pool is as large as the most streams this worker could hold (redis-py: 100).
+        most = max(streams_per_worker(mode, app.config) for mode in ("threads", "gevent"))
         reader = redis.Redis.from_url(
             url, decode_responses=True, socket_connect_timeout=1,
             socket_timeout=app.config["LIVE_HEARTBEAT_SECONDS"] + 5,
-            health_check_interval=30, retry=Retry(NoBackoff(), 0))
+            health_check_interval=30, retry=Retry(NoBackoff(), 0), max_connections=most + 8)
     app.extensions["live"] = LiveChannel(reader, WorkerSlots(), PrincipalSlots(client))
     app.register_blueprint(bp)
     app.jinja_env.globals["live_script"] = live_script
