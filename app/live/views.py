@@ -127,8 +127,10 @@ def _cursor(reader, topic_count: int) -> list[str]:
     now_ms = seconds * 1000 + micros // 1000
     since = request.args.get("since", "")
     retention_ms = current_app.config["LIVE_RETENTION_SECONDS"] * 1000
-    if since.isdigit() and now_ms - retention_ms <= int(since) <= now_ms:
-        return stream.cursor_from_time(int(since), topic_count)
+    if since.isdigit() and len(since) <= 15 and int(since) >= now_ms - retention_ms:
+        # Never later than Redis's now: a page server whose clock runs ahead must not make
+        # the stream skip what Redis appends meanwhile.
+        return stream.cursor_from_time(min(int(since), now_ms), topic_count)
     return stream.cursor_from_time(now_ms, topic_count)
 
 
