@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 BATCH = 50
-CLIENT_CHECK_SECONDS = 2.0  # how often a quiet stream looks whether its client left
+CLIENT_CHECK_SECONDS = 1.0  # how often a quiet stream looks whether its client left
 RETRY_MS = 3000  # the browser's reconnection delay after a normal end
 OUTAGE_RETRY_MS = 10_000  # after Redis failed mid-stream
 _STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")

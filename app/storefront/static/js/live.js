@@ -10,8 +10,14 @@
   }
   var FIRST_DELAY_MS = 1000;
   var MAX_DELAY_MS = 60000;
+  // A tab in the background gives its stream back after this; coming back, it resumes from
+  // where it stopped (the server replays what it missed). Few tabs are visible at once, so
+  // few streams are open, and HTTP/1.1's six connections per host are never all taken.
+  var HIDDEN_GRACE_MS = 30000;
   var CANCELLABLE = { pending: true, paid: true };
   var source = null;
+  var retryTimer = null;
+  var hiddenTimer = null;
   var lastEventId = '';
   var delay = FIRST_DELAY_MS;
   var announcer = null;
@@ -168,8 +174,8 @@
 
   var HANDLERS = { order: onOrder, stock: onStock, cart: onCart, 'order-placed': onOrderPlaced };
 
-  function listen(name) {
-    source.addEventListener(name, function (event) {
+  function listen(current, name) {
+    current.addEventListener(name, function (event) {
       lastEventId = event.lastEventId || lastEventId;
       try {
         HANDLERS[name](JSON.parse(event.data));
@@ -180,40 +186,54 @@
   }
 
   function connect(query) {
-    source = new EventSource(streamUrl(query));
-    Object.keys(HANDLERS).forEach(listen);
-    source.addEventListener('open', function () {
+    var current = new EventSource(streamUrl(query));
+    source = current;
+    Object.keys(HANDLERS).forEach(function (name) { listen(current, name); });
+    current.addEventListener('open', function () {
       delay = FIRST_DELAY_MS;
     });
-    source.addEventListener('error', function () {
+    current.addEventListener('error', function () {
       // CONNECTING: the browser reconnects by itself (with Last-Event-ID). CLOSED: the
       // server refused (503 Redis down or full, 429 too many tabs): back off and retry.
-      if (source.readyState === EventSource.CLOSED) {
-        source.close();
+      if (current.readyState === EventSource.CLOSED && current === source) {
         var wait = delay / 2 + Math.random() * delay / 2;
         delay = Math.min(delay * 2, MAX_DELAY_MS);
-        window.setTimeout(function () { connect(query); }, wait);
+        retryTimer = window.setTimeout(function () { connect(query); }, wait);
       }
     });
   }
 
-  function start() {
-    var query = topicsOfPage();
-    if (query.toString() || script.hasAttribute('data-live-session')) {
-      connect(query);
+  function disconnect() {
+    window.clearTimeout(retryTimer);
+    if (source) {
+      source.close();  // frees the server's slot at once
+      source = null;
     }
   }
 
-  window.addEventListener('pagehide', function () {
-    if (source) {
-      source.close();  // frees the server's slot at once instead of at the next heartbeat
+  function start() {
+    var query = topicsOfPage();
+    if (!query.toString() && !script.hasAttribute('data-live-session')) {
+      return;
     }
-  });
-  window.addEventListener('pageshow', function (event) {
-    if (event.persisted && source && source.readyState === EventSource.CLOSED) {
-      connect(topicsOfPage());  // back from the back-forward cache
-    }
-  });
+    connect(query);
+    document.addEventListener('visibilitychange', function () {
+      window.clearTimeout(hiddenTimer);
+      if (document.visibilityState === 'hidden') {
+        hiddenTimer = window.setTimeout(disconnect, HIDDEN_GRACE_MS);
+      } else if (!source) {
+        delay = FIRST_DELAY_MS;
+        connect(query);
+      }
+    });
+    window.addEventListener('pagehide', disconnect);
+    window.addEventListener('pageshow', function (event) {
+      if (event.persisted && !source) {
+        connect(query);  // back from the back-forward cache
+      }
+    });
+  }
+
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', start);
   } else {
