@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.extensions import db, get_redis
+from app.live.metrics import EVENTS, LOST
 
 log = logging.getLogger(__name__)
 _PENDING = "live_events"  # key in Session.info
@@ -50,7 +51,7 @@ def publish(*events: Event) -> None:
         _send(events)
 
 
-def _send(events: Iterable[Event]) -> None:
+def _send(events: Sequence[Event]) -> None:
     config = current_app.config
     try:
         pipe = get_redis().pipeline(transaction=False)
@@ -59,7 +60,9 @@ def _send(events: Iterable[Event]) -> None:
                       maxlen=config["LIVE_BACKLOG"], approximate=True)
             pipe.expire(item.topic, config["LIVE_RETENTION_SECONDS"])
         pipe.execute()
+        EVENTS.inc(len(events))
     except RedisError as exc:
+        LOST.inc(len(events))
         log.warning("live events not sent (%s): pages show the change on their next load",
                     type(exc).__name__)
 

@@ -89,6 +89,28 @@ def events(reader: redis.Redis, keys: Sequence[str], cursor: list[str], *,
         on_close()
 
 
+class Body:
+    """The WSGI body: the server calls ``close()`` however the response ends, also when
+    it never started iterating (a client gone before the headers), where a generator's
+    ``finally`` would never run and the stream's slots would stay taken."""
+
+    def __init__(self, chunks: Iterator[bytes], on_close: Callable[[], None]):
+        self._chunks = chunks
+        self._on_close = on_close
+
+    def __iter__(self) -> Body:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        try:
+            self._chunks.close()
+        finally:
+            self._on_close()
+
+
 def _entries(batch: list, keys: Sequence[str], positions: dict[str, str]) -> Iterator[bytes]:
     """Entries as SSE events (the reader decodes responses to str)."""
     for key, entries in batch:

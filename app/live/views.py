@@ -26,6 +26,7 @@ from app.cart.guest import is_valid_token
 from app.errors import Forbidden, Invalid
 from app.live import stream, topics
 from app.live.capacity import streams_per_worker, worker_mode
+from app.live.metrics import REFUSED, STREAMS
 from app.models import User
 from app.storefront.session import CART_KEY, current_shopper, shopper_cart
 
@@ -50,9 +51,11 @@ def events():
     mode = worker_mode(request.environ)
     live = current_app.extensions["live"]
     if not live.workers.claim(streams_per_worker(mode, config)):
-        reason = ("this server's workers cannot hold streams" if mode == "sync"
-                  else "this server holds as many live connections as it can")
-        return _refuse(503, reason, retry_after=30 if mode != "sync" else 300)
+        if mode == "sync":
+            return _refuse(503, "this server's workers cannot hold streams", retry_after=300,
+                           reason="sync_worker")
+        return _refuse(503, "this server holds as many live connections as it can",
+                       retry_after=30, reason="worker_full")
     try:
         return _open(live, user, keys)
     except BaseException:
@@ -94,14 +97,22 @@ def _open(live, user: User | None, keys: list[str]) -> Response:
         cursor = _cursor(live.reader, len(keys)) if member else None
     except RedisError:
         live.workers.release()
-        return _refuse(503, "live updates are unavailable right now", retry_after=10)
+        return _refuse(503, "live updates are unavailable right now", retry_after=10,
+                       reason="redis_unavailable")
     if member is None:
         live.workers.release()
         return _refuse(429, "too many live connections are open; close a tab",
-                       retry_after=int(lifetime))
+                       retry_after=int(lifetime), reason="too_many_streams")
     client_socket = _client_socket(config["LIVE_SEND_TIMEOUT_SECONDS"])
 
+    STREAMS.inc()
+    released = []
+
     def on_close() -> None:
+        if released:  # both the body's end and the server's close() call it
+            return
+        released.append(True)
+        STREAMS.dec()
         live.workers.release()
         with suppress(RedisError):  # the slot expires by itself anyway
             live.principals.release(principal, member)
@@ -111,7 +122,8 @@ def _open(live, user: User | None, keys: list[str]) -> Response:
 
     body = stream.events(live.reader, keys, cursor, heartbeat=config["LIVE_HEARTBEAT_SECONDS"],
                          lifetime=lifetime, on_close=on_close, client_gone=client_gone)
-    return Response(body, mimetype="text/event-stream", headers=STREAM_HEADERS)
+    return Response(stream.Body(body, on_close), mimetype="text/event-stream",
+                    headers=STREAM_HEADERS)
 
 
 def _cursor(reader, topic_count: int) -> list[str]:
@@ -155,7 +167,10 @@ def peer_closed(sock: socket.socket) -> bool:
         return True
 
 
-def _refuse(status: int, message: str, retry_after: int) -> Response:
+def _refuse(status: int, message: str, retry_after: int, reason: str | None = None
+            ) -> Response:
+    if reason is not None:
+        REFUSED.labels(reason).inc()
     codes = {429: "too_many_streams", 503: "service_unavailable"}
     response = jsonify({"error": {"code": codes[status], "message": message, "details": {}}})
     response.status_code = status

@@ -7,9 +7,11 @@ import re
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from app.live.capacity import streams_per_worker
 from app.live.stream import parse_cursor
+from app.live.views import events
 from app.orders.lifecycle import change_status
 from tests.app.factories import make_product
 from tests.app.live_support import (
@@ -75,9 +77,14 @@ def test_a_worker_never_gives_all_its_threads_to_streams(make_app):
     truncate_all(app)
     with app.app_context(), ThreadedServer(app) as server:
         product = make_product()
+        refusals = REGISTRY.get_sample_value("shop_live_streams_refused_total",
+                                             {"reason": "worker_full"})
         held = [EventStream(server.port, f"product={product.id}") for _ in range(2)]
         refused = EventStream(server.port, f"product={product.id}")
         assert [s.status for s in held] + [refused.status] == [200, 200, 503]
+        assert REGISTRY.get_sample_value("shop_live_streams_refused_total",
+                                         {"reason": "worker_full"}) == refusals + 1
+        assert REGISTRY.get_sample_value("shop_live_streams") >= 2
         assert refused.headers["retry-after"] == "30"
         assert refused.headers["content-type"] == "application/json"
         # Pages are still served meanwhile.
@@ -171,3 +178,18 @@ def test_a_closed_tab_frees_its_slot_before_the_next_heartbeat(make_app, monkeyp
         stream.close()
         wait_for(lambda: slots.open == 0, seconds=3)
         assert time.monotonic() - started < 3  # not the 30 s heartbeat's failed write
+
+
+def test_a_response_closed_before_it_started_still_frees_its_slots(app, make_user):
+    cookie_client = app.test_client()
+    sign_in(cookie_client, make_user().email)
+    threaded = {"wsgi.multithread": True}  # as gthread reports it
+    with app.test_request_context("/live/events", environ_overrides=threaded,
+                                  headers={"Cookie": f"session={session_cookie(cookie_client)}"}):
+        response = events()
+        live = app.extensions["live"]
+        assert response.status_code == 200 and live.workers.open == 1
+        response.close()  # what the server does when the client left before any byte
+        assert live.workers.open == 0
+        response.close()
+        assert live.workers.open == 0  # released once, however often it is closed
