@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import init_api
     from app.commands import register_commands
     from app.health import bp as health_bp
+    from app.live import init_live
     from app.media import media_bp
     from app.storefront import init_storefront
 
@@ -67,4 +68,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(media_bp)
     init_api(app)
     init_storefront(app)
+    init_live(app)
     register_commands(app)

@@ -73,6 +73,7 @@ def settings_from_env(env: os._Environ | dict, instance_path: str) -> dict:
         **_security_settings(env, app_env),
         **_rate_limit_settings(env),
         **_cache_settings(env),
+        **_live_settings(env),
     }
 
 
@@ -136,4 +137,24 @@ def _cache_settings(env: os._Environ | dict) -> dict:
         "CACHE_REPLICA_LAG_SECONDS": float(env.get("CACHE_REPLICA_LAG_SECONDS", 2)),
         # URLs per sitemap file; past it /sitemap.xml becomes an index (50,000: the limit).
         "SITEMAP_PAGE_SIZE": int(env.get("SITEMAP_PAGE_SIZE", 50_000)),
+    }
+
+
+def _live_settings(env: os._Environ | dict) -> dict:
+    """The live channel (app/live): Server-Sent Events fed from Redis streams."""
+    per_worker = env.get("LIVE_STREAMS_PER_WORKER")
+    return {
+        "LIVE_ENABLED": _bool(env.get("LIVE_ENABLED"), True),
+        # Below the ALB's and CloudFront's idle and read timeouts (60 s and 30 s here).
+        "LIVE_HEARTBEAT_SECONDS": float(env.get("LIVE_HEARTBEAT_SECONDS", 15)),
+        "LIVE_MAX_STREAM_SECONDS": float(env.get("LIVE_MAX_STREAM_SECONDS", 300)),
+        "LIVE_STREAMS_PER_USER": int(env.get("LIVE_STREAMS_PER_USER", 6)),
+        "LIVE_STREAMS_PER_ADDRESS": int(env.get("LIVE_STREAMS_PER_ADDRESS", 30)),
+        # Unset: derived from the worker class (app/live/capacity.py).
+        "LIVE_STREAMS_PER_WORKER": int(per_worker) if per_worker else None,
+        # gthread's thread count, read by gunicorn_conf.py from the same variable.
+        "LIVE_WORKER_THREADS": int(env.get("GUNICORN_THREADS", 4)),
+        "LIVE_BACKLOG": int(env.get("LIVE_BACKLOG", 100)),
+        "LIVE_RETENTION_SECONDS": int(env.get("LIVE_RETENTION_SECONDS", 3600)),
+        "LIVE_SEND_TIMEOUT_SECONDS": float(env.get("LIVE_SEND_TIMEOUT_SECONDS", 30)),
     }

@@ -26,6 +26,10 @@ from components.policies_json import cloudfront_assets_bucket_policy, tls_only_b
 
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 STATIC_PATH = "/static/*"
+LIVE_PATH = "/live/*"  # the storefront's Server-Sent Events (app/live)
+# How long CloudFront waits for the origin's first byte and between two bytes: above the
+# live stream's 15 s heartbeat with room to spare (60 s is the most without a quota raise).
+ORIGIN_READ_TIMEOUT_SECONDS = 60
 ASSETS_ORIGIN, STOREFRONT_ORIGIN = "assets", "storefront"
 # AWS managed policies, by their documented, fixed ids (a lookup would cost a call per run).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -114,6 +118,24 @@ def static_behaviour(headers_policy_id: pulumi.Input[str],
     )
 
 
+def live_behaviour(headers_policy_id: pulumi.Input[str],
+                   ) -> aws.cloudfront.DistributionOrderedCacheBehaviorArgs:
+    # The live stream: never cached (one shopper's events), every header forwarded (the
+    # session cookie, Last-Event-ID), and not compressed: CloudFront compresses by buffering,
+    # which would hold each event back; the events are small anyway.
+    return aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+        path_pattern=LIVE_PATH,
+        target_origin_id=STOREFRONT_ORIGIN,
+        viewer_protocol_policy="redirect-to-https",
+        allowed_methods=READ_METHODS,
+        cached_methods=READ_METHODS,
+        cache_policy_id=CACHING_DISABLED,
+        origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER,
+        response_headers_policy_id=headers_policy_id,
+        compress=False,
+    )
+
+
 def security_headers() -> aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs:
     # Content-Security-Policy stays with the storefront, which knows its own pages.
     return aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
@@ -148,7 +170,7 @@ def storefront_origin(domain_name: pulumi.Input[str], secret: pulumi.Input[str],
         domain_name=domain_name,
         custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
             http_port=80, https_port=443, origin_protocol_policy="https-only",
-            origin_ssl_protocols=["TLSv1.2"]),
+            origin_ssl_protocols=["TLSv1.2"], origin_read_timeout=ORIGIN_READ_TIMEOUT_SECONDS),
         custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
             name=ORIGIN_VERIFY_HEADER, value=pulumi.Output.secret(secret))])
 
@@ -211,7 +233,7 @@ class Cdn(pulumi.ComponentResource):
                 storefront_origin(args.origin_domain_name, self.origin_verify_secret),
             ],
             default_cache_behavior=storefront_behaviour(headers.id),
-            ordered_cache_behaviors=[static_behaviour(headers.id)],
+            ordered_cache_behaviors=[static_behaviour(headers.id), live_behaviour(headers.id)],
             viewer_certificate=viewer_certificate(args.certificate_arn),
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(

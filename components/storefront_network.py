@@ -23,6 +23,9 @@ FORBIDDEN_ACTION = "forbidden"
 # The header CloudFront adds to every request it sends the storefront (components/cdn.py).
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# Above the live channel's 15 s heartbeat, so an open stream never looks idle; below
+# gunicorn's 75 s keep-alive, so the balancer closes idle connections first (no 502s).
+ALB_IDLE_TIMEOUT_SECONDS = 60
 
 
 def _fixed_response(status: str, body: str) -> str:
@@ -42,7 +45,8 @@ def ingress_annotations(
         "alb.ingress.kubernetes.io/healthcheck-path": READINESS_PATH,
         "alb.ingress.kubernetes.io/success-codes": "200",
         "alb.ingress.kubernetes.io/load-balancer-attributes":
-            "routing.http.drop_invalid_header_fields.enabled=true,idle_timeout.timeout_seconds=60",
+            "routing.http.drop_invalid_header_fields.enabled=true,"
+            f"idle_timeout.timeout_seconds={ALB_IDLE_TIMEOUT_SECONDS}",
         # Shorter than the pods' grace period, so a target drains before its pod exits.
         "alb.ingress.kubernetes.io/target-group-attributes":
             "deregistration_delay.timeout_seconds=30",

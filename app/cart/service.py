@@ -17,6 +17,7 @@ from app.cart.guest import GuestCart, is_valid_token, new_token
 from app.cart.store import MAX_LINE_QUANTITY, MAX_LINES, CartStore, LineWrite
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.live.events import cart_changed
 from app.metrics import record_cart_addition
 from app.models import Product
 
@@ -87,25 +88,32 @@ def add_item(cart: CartStore, product_id: int, quantity: int) -> CartView:
     product = _purchasable(product_id)
     _raise_unless_ok(cart.add(product.id, quantity, product.stock), product, quantity, True)
     record_cart_addition()
-    return view_cart(cart)
+    return _changed(cart)
 
 
 def set_quantity(cart: CartStore, product_id: int, quantity: int) -> CartView:
     _check_quantity(quantity)
     product = _purchasable(product_id)
     _raise_unless_ok(cart.set(product.id, quantity, product.stock), product, quantity, False)
-    return view_cart(cart)
+    return _changed(cart)
 
 
 def remove_item(cart: CartStore, product_id: int) -> CartView:
     if not cart.remove(product_id):
         raise NotFound("this product is not in the cart", {"product_id": product_id})
-    return view_cart(cart)
+    return _changed(cart)
 
 
 def clear_cart(cart: CartStore) -> CartView:
     cart.clear()
+    cart_changed(cart, 0)  # the shopper's other tabs (app.live)
     return CartView(token=cart.token)
+
+
+def _changed(cart: CartStore) -> CartView:
+    view = view_cart(cart)
+    cart_changed(cart, view.item_count)  # the shopper's other tabs (app.live)
+    return view
 
 
 def merge_guest_cart(user_id: int, cart_token: str) -> dict:

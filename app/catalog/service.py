@@ -28,6 +28,7 @@ from app.catalog import cache
 from app.catalog.search import text_search
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.live import events as live_events
 from app.models import Category, Product
 from app.pagination import Page, paginate
 
@@ -279,6 +280,7 @@ def adjust_stock(product_id: int, *, delta: int | None = None,
                        {"fields": {"delta": ["would make stock negative"]}},
                        code="insufficient_stock")
     cache.note_product_writes([product_id])  # a bulk UPDATE: the session did not see it
+    live_events.stock_changed([(product_id, updated)])  # sent after the commit
     db.session.commit()
     return _product_row(product_id)
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from app.catalog.cache import note_product_writes
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.live import events as live_events
 from app.models import ORDER_STATUSES, Order, Product, User
 from app.orders.service import get_order
 from app.payments import PaymentProvider, payment_provider
@@ -79,6 +80,7 @@ def _move(order: Order, status: str, provider: PaymentProvider | None) -> Order:
         if status == "paid":
             order.payment_status = "approved"
         order.status = status
+        live_events.order_moved(order, status)  # sent after the commit
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -100,7 +102,10 @@ def _refund(provider: PaymentProvider, order_id: int, reference: str, amount: De
 def _return_stock(order: Order) -> None:
     """Increments in SQL, product by product in id order (the order checkout locks them
     in), so a concurrent checkout never deadlocks with it."""
+    levels = []
     for item in sorted(order.items, key=lambda item: item.product_id):
-        db.session.execute(sa.update(Product).where(Product.id == item.product_id)
-                           .values(stock=Product.stock + item.quantity))
+        levels.append((item.product_id, db.session.execute(
+            sa.update(Product).where(Product.id == item.product_id)
+            .values(stock=Product.stock + item.quantity).returning(Product.stock)).scalar_one()))
+    live_events.stock_changed(levels)
     note_product_writes(item.product_id for item in order.items)  # for the catalog cache

@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, DomainError, Invalid, NotFound, PaymentDeclined
 from app.extensions import db
+from app.live import events as live_events
 from app.mail import MailError, send_mail
 from app.metrics import record_checkout_failure, record_order
 from app.models import CartItem, IdempotencyKey, Order, OrderItem, Product, User
@@ -227,6 +228,7 @@ def _record_paid_order(user: User, key_row: IdempotencyKey, address: dict,
     db.session.add(order)
     db.session.flush()
     key_row.order_id = order.id
+    live_events.order_placed(user, order, products.values())  # sent after the commit
     _commit_keeping_state()
     return order
 

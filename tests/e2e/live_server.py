@@ -94,6 +94,9 @@ def server_environment(database_url: str, metrics_dir: str,
         # The journeys sign up several shoppers from one address within a minute.
         "RATELIMIT_ENABLED": "false",
         "WEB_CONCURRENCY": "2",
+        # Every open page holds a live stream, and a stream a thread (at most half of them,
+        # app/live/capacity.py): room for the windows a journey keeps open.
+        "GUNICORN_THREADS": "16",
         "LOG_LEVEL": "WARNING",
         # Our own metrics directory: gunicorn empties it at start, and other runs use theirs.
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
