@@ -136,5 +136,5 @@ def _cache_settings(env: os._Environ | dict) -> dict:
         "CACHE_REPLICA_LAG_SECONDS": float(env.get("CACHE_REPLICA_LAG_SECONDS", 2)),
         # The in-process layer of the hottest anonymous reads (app/cache_local.py): the
         # longest a process trusts its copy of a version token; 0 turns the layer off.
-        "CACHE_LOCAL_TTL_SECONDS": float(env.get("CACHE_LOCAL_TTL_SECONDS", 2)),
+        "CACHE_LOCAL_TTL_SECONDS": float(env.get("CACHE_LOCAL_TTL_SECONDS", 5)),
     }
