@@ -162,6 +162,8 @@ def _check_in_middleware_for_api_requests_only(app: Flask) -> None:
     those requests (``_outside_api``): the sign-in form's and the other decorated limits
     are checked by their decorators, not by this hook. So the hook runs for API requests."""
     hooks = app.before_request_funcs.setdefault(None, [])
+    if limiter._check_request_limit not in hooks:
+        return  # RATELIMIT_ENABLED is off: Flask-Limiter registered nothing
     index = hooks.index(limiter._check_request_limit)
     check = hooks[index]
 

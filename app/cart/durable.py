@@ -36,20 +36,32 @@ class UserCart:
         return {product_id: quantity for product_id, quantity in rows}
 
     def add(self, product_id: int, quantity: int, stock: int) -> LineWrite:
+        """One statement: the line cap, the upsert and its bound. Not committed here: the
+        caller reads the cart back in the same transaction (one connection, one pre-ping)
+        and commits (``service.add_item``)."""
         limit = min(MAX_LINE_QUANTITY, stock)
-        if quantity <= limit and not self._line_refused(product_id):
-            stmt = _insert()(CartItem).values(
-                user_id=self.user_id, product_id=product_id, quantity=quantity)
+        if quantity <= limit:
+            stmt = _insert()(CartItem).from_select(
+                ["user_id", "product_id", "quantity"],
+                sa.select(sa.literal(self.user_id), sa.literal(product_id),
+                          sa.literal(quantity)).where(self._line_allowed(product_id)))
             summed = CartItem.quantity + stmt.excluded.quantity
             stmt = stmt.on_conflict_do_update(
                 index_elements=_LINE_KEY, where=summed <= limit,
                 set_={"quantity": summed, "updated_at": sa.func.now()},
             ).returning(CartItem.quantity)
             written = db.session.execute(stmt).scalar_one_or_none()
-            db.session.commit()
             if written is not None:
                 return LineWrite("ok", written)
         return self._refusal(product_id, quantity, adding=True)
+
+    def _line_allowed(self, product_id: int) -> sa.ColumnElement[bool]:
+        """The line exists, or the cart has room for one more (as ``_line_refused``)."""
+        mine = CartItem.user_id == self.user_id
+        return sa.or_(
+            sa.exists().where(mine, CartItem.product_id == product_id),
+            sa.select(sa.func.count()).select_from(CartItem).where(mine).scalar_subquery()
+            < MAX_LINES)
 
     def set(self, product_id: int, quantity: int, stock: int) -> LineWrite:
         if quantity > min(MAX_LINE_QUANTITY, stock) or self._line_refused(product_id):
