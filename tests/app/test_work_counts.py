@@ -139,12 +139,31 @@ def test_a_lost_subscription_turns_the_local_layer_off(app, client, product):
     assert layer.tokens(["categories", "products"]) is None  # and nothing new trusted
 
 
-def test_cached_pages_read_no_sql(app, client, product):
+def test_a_first_visit_home_page_is_kept_whole_and_shows_writes_at_once(
+        app, client, product, admin, auth_headers):
+    wait_until_subscribed(app)
     client.get("/")
     with counted() as work:
         page = client.get("/")
     assert page.status_code == 200 and "Green tea" in page.get_data(as_text=True)
-    assert work.statements == []
+    assert work.statements == [] and work.redis_trips == 0
+    assert "Cookie" in page.headers["Vary"] and page.headers["Cache-Control"] == "private, no-store"
+    assert "nonce-" in page.headers["Content-Security-Policy"]  # a new one per response
+
+    renamed = client.patch(f"{PRODUCTS}/{product.id}", json={"name": "Sencha"},
+                           headers=auth_headers(admin))
+    assert renamed.status_code == 200
+    assert "Sencha" in client.get("/").get_data(as_text=True)
+
+
+def test_a_visitor_with_a_cookie_gets_a_page_rendered_for_them(app, client, product):
+    wait_until_subscribed(app)
+    client.get("/")
+    client.set_cookie("session", "not-a-signed-session")
+    with counted() as work:
+        page = client.get("/")
+    assert page.status_code == 200 and "Green tea" in page.get_data(as_text=True)
+    assert work.redis_trips >= 1  # its catalog rows read again: the page was rendered
 
 
 # --- cart and checkout -----------------------------------------------------------------
