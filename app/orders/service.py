@@ -230,7 +230,7 @@ def _record_paid_order(user: User, key_id: int, address: dict,
 
 
 # The rest of a paid checkout's writes in one statement: the stock of every product (one
-# UPDATE ... FROM VALUES, under the locks taken above), the locked cart rows (a row added
+# UPDATE ... FROM unnest(...), under the locks taken above), the locked cart rows (a row added
 # since the lock is not in this order, so it stays in the cart), and the key's order.
 _CHECKOUT_WRITES = """
 WITH stock AS (
