@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, request
 from redis.exceptions import RedisError
 
+from app import cache_local
 from app.extensions import get_redis
 from app.metrics import record_cache
 
@@ -52,6 +53,13 @@ CREDENTIAL_HEADERS = ("Authorization", "Cookie")
 
 def init_caching(app: Flask) -> None:
     app.extensions["cache_breaker"] = _Breaker()
+    app.extensions["cache_read_script"] = app.extensions["redis"].register_script(_READ_ENTRY)
+    ttl = app.config["CACHE_LOCAL_TTL_SECONDS"]
+    # The in-process stand-in (no REDIS_URL) has no other process to hear from.
+    if ttl > 0 and app.config.get("REDIS_URL"):
+        layer = cache_local.LocalLayer(ttl)
+        cache_local.attach(layer, app.config["REDIS_URL"])
+        app.extensions["cache_local"] = layer
     app.after_request(_http_caching)
 
 
@@ -59,41 +67,63 @@ def init_caching(app: Flask) -> None:
 
 def cached(kind: str, ident: str, versions: Sequence[str], load: Callable[[], T],
            encode: Callable[[T], Any], decode: Callable[[Any], T],
-           keep: Callable[[T], bool] = lambda value: True) -> T:
+           keep: Callable[[T], bool] = lambda value: True, local: bool = False) -> T:
     """``load()``, through the cache entry ``kind``/``ident`` that depends on ``versions``.
     ``encode`` makes the value JSON-ready, ``decode`` rebuilds it; a value ``keep`` refuses
-    is answered but not stored."""
+    is answered but not stored. ``local``: also keep it in this process
+    (``app.cache_local``), where a hit costs no Redis round trip."""
     breaker: _Breaker = current_app.extensions["cache_breaker"]
     if breaker.is_open():
         return load()
+    layer = _local_layer() if local else None
+    if layer is not None:
+        tokens = layer.tokens(versions)
+        if tokens is not None:
+            data = layer.get(_key(kind, ident, tokens))
+            if data is not cache_local.MISSING:
+                record_cache(kind, hit=True)
+                return decode(data)
+    generation = layer.generation() if layer is not None else 0
     try:
-        key, storable = _entry_key(kind, ident, versions)
-        raw = get_redis().get(key)
+        key, raw, storable, tokens = _read_entry(kind, ident, versions)
     except RedisError as exc:
         breaker.trip(exc)
         return load()
+    if layer is not None:
+        layer.keep_tokens(versions, tokens, generation)
     record_cache(kind, hit=raw is not None)
     if raw is not None:
         try:
-            return decode(json.loads(raw))
+            data = json.loads(raw)
+            value = decode(data)
         except (KeyError, TypeError, ValueError):
             # Written by another release (a column added or removed): refill it.
             log.info("cache entry %s is in an older format; refilling it", key)
+        else:
+            if layer is not None:
+                layer.put(key, data)
+            return value
     value = load()
     if storable and keep(value):
+        data = encode(value)
         try:
-            get_redis().set(key, json.dumps(encode(value), separators=(",", ":")),
+            get_redis().set(key, json.dumps(data, separators=(",", ":")),
                             ex=current_app.config["CACHE_TTL_SECONDS"])
         except RedisError as exc:
             breaker.trip(exc)
+        else:
+            if layer is not None:
+                layer.put(key, data)
     return value
 
 
 def invalidate(versions: Iterable[str]) -> None:
-    """Give each of ``versions`` a new token: call after the commit that changed them."""
+    """Give each of ``versions`` a new token: call after the commit that changed them.
+    The same round trip tells every process's local layer (``app.cache_local``)."""
     names = sorted(set(versions))
     if not names:
         return
+    cache_local.forget_everywhere(names)
     lag = _replica_lag_ms()
     try:
         pipe = get_redis().pipeline(transaction=False)
@@ -101,26 +131,58 @@ def invalidate(versions: Iterable[str]) -> None:
             pipe.set(_version_key(name), _new_token())
             if lag:
                 pipe.set(_written_key(name), 1, px=lag)
+        cache_local.publish(pipe, names)
         pipe.execute()
     except RedisError:
         log.error("cache invalidation of %s failed; those entries may be stale until "
                   "they expire", ", ".join(names), exc_info=True)
 
 
-def _entry_key(kind: str, ident: str, versions: Sequence[str]) -> tuple[str, bool]:
-    """The entry's key under the current tokens, and whether a fill may be stored."""
-    redis = get_redis()
+# KEYS: the version tokens, then (with a replica) the recent-write markers. ARGV[1]: how
+# many tokens, ARGV[2]: the entry key's prefix, then one new token per version, used where
+# a token is missing (never set, evicted or lost: a new one, never an old one reused). The
+# entry's key is built here from the tokens, so the look-up is one round trip; it is not
+# declared in KEYS, which Redis Cluster would refuse, and ElastiCache here runs without
+# cluster mode (components/cache.py: one node group).
+_READ_ENTRY = """
+local n = tonumber(ARGV[1])
+local tokens = {}
+for i = 1, n do
+  local token = redis.call('GET', KEYS[i])
+  if not token then
+    token = ARGV[2 + i]
+    redis.call('SET', KEYS[i], token)
+  end
+  tokens[i] = token
+end
+local recent = 0
+for i = n + 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then recent = 1 end
+end
+local key = ARGV[2] .. table.concat(tokens, '.')
+return {key, redis.call('GET', key) or false, recent, unpack(tokens)}
+"""
+
+
+def _read_entry(kind: str, ident: str, versions: Sequence[str]
+                ) -> tuple[str, str | None, bool, list[str]]:
+    """The entry under the current tokens (None when absent), its key, whether a fill may
+    be stored, and the tokens: one round trip."""
     keys = [_version_key(name) for name in versions]
     written = [_written_key(name) for name in versions] if _replica_lag_ms() else []
-    values = redis.mget(keys + written)
-    tokens, recent_writes = values[:len(keys)], values[len(keys):]
-    for index, token in enumerate(tokens):
-        if token is None:  # never set, evicted or lost: start a new one, never reuse one
-            redis.set(keys[index], _new_token(), nx=True)
-            tokens[index] = redis.get(keys[index])
-    if None in tokens:
-        raise RedisError("a cache version token vanished while being read")
-    return f"cache:{kind}:{ident}:{'.'.join(tokens)}", not any(recent_writes)
+    script = current_app.extensions["cache_read_script"]
+    key, raw, recent, *tokens = script(
+        keys=keys + written,
+        args=[len(keys), _key(kind, ident, []), *(_new_token() for _ in keys)])
+    return key, raw, not recent, tokens
+
+
+def _key(kind: str, ident: str, tokens: Sequence[str]) -> str:
+    return f"cache:{kind}:{ident}:{'.'.join(tokens)}"
+
+
+def _local_layer() -> cache_local.LocalLayer | None:
+    return current_app.extensions.get("cache_local")
 
 
 def _version_key(name: str) -> str:

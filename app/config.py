@@ -135,6 +135,9 @@ def _cache_settings(env: os._Environ | dict) -> dict:
         "CACHE_STALE_WHILE_REVALIDATE_SECONDS": int(
             env.get("CACHE_STALE_WHILE_REVALIDATE_SECONDS", 30)),
         "CACHE_REPLICA_LAG_SECONDS": float(env.get("CACHE_REPLICA_LAG_SECONDS", 2)),
+        # The in-process layer of the hottest anonymous reads (app/cache_local.py): the
+        # longest a process trusts its copy of a version token; 0 turns the layer off.
+        "CACHE_LOCAL_TTL_SECONDS": float(env.get("CACHE_LOCAL_TTL_SECONDS", 5)),
         # URLs per sitemap file; past it /sitemap.xml becomes an index (50,000: the limit).
         "SITEMAP_PAGE_SIZE": int(env.get("SITEMAP_PAGE_SIZE", 50_000)),
     }

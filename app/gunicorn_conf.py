@@ -69,6 +69,16 @@ def on_starting(server) -> None:
         stale.unlink()
 
 
+def post_fork(server, worker) -> None:
+    """Under ``--worker-class gevent`` (the benchmark compares it; psycogreen is not a
+    dependency of the image), psycopg2 must yield to other greenlets while it waits on
+    PostgreSQL, or one query blocks the whole worker."""
+    if server.cfg.worker_class_str == "gevent":
+        from psycogreen.gevent import patch_psycopg
+
+        patch_psycopg()
+
+
 def child_exit(server, worker) -> None:
     """A dead worker's live gauges (in-flight requests, pool connections) must stop counting."""
     from prometheus_client import multiprocess

@@ -76,9 +76,19 @@ def method_label(method: str) -> str:
 
 
 def observe_request(route: str, method: str, status: str, seconds: float) -> None:
-    method = method_label(method)
-    REQUESTS.labels(route, method, status).inc()
-    REQUEST_DURATION.labels(route, method, status).observe(seconds)
+    labels = (route, method_label(method), status)
+    children = _request_children.get(labels)
+    if children is None:
+        children = _request_children[labels] = (REQUESTS.labels(*labels),
+                                                REQUEST_DURATION.labels(*labels))
+    children[0].inc()
+    children[1].observe(seconds)
+
+
+# The labelled children of the request metrics, found once per (route, method, status):
+# ``labels()`` takes a lock and builds its key on every call, and this runs per request.
+# Bounded: routes are URL rule templates, methods and statuses short lists.
+_request_children: dict[tuple[str, str, str], tuple] = {}
 
 
 def record_exception(route: str, exception: BaseException) -> None:

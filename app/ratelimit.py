@@ -152,7 +152,26 @@ def init_rate_limits(app: Flask) -> None:
             raise ValueError(f"{name}: {exc}") from None
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     limiter.init_app(app)
+    _check_in_middleware_for_api_requests_only(app)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
+
+
+def _check_in_middleware_for_api_requests_only(app: Flask) -> None:
+    """Flask-Limiter's before_request hook resolves the limits of every request, a fifth
+    of a page's fixed cost. Outside /api/v1 it can only find the API limit, which exempts
+    those requests (``_outside_api``): the sign-in form's and the other decorated limits
+    are checked by their decorators, not by this hook. So the hook runs for API requests."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    if limiter._check_request_limit not in hooks:
+        return  # RATELIMIT_ENABLED is off: Flask-Limiter registered nothing
+    index = hooks.index(limiter._check_request_limit)
+    check = hooks[index]
+
+    def check_api_request_limits() -> None:
+        if not _outside_api():
+            check()
+
+    hooks[index] = check_api_request_limits
 
 
 def _too_many_requests(exc: RateLimitExceeded):

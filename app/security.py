@@ -148,12 +148,20 @@ def _security_headers(response: Response) -> Response:
         policy = page_policy(csp_nonce(), config["ASSET_BASE_URL"])
     else:
         policy = API_POLICY
-    headers.setdefault("Content-Security-Policy", policy)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for older browsers
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    defaults = [("Content-Security-Policy", policy), *_STATIC_HEADERS]
     if config["APP_ENV"] not in ("development", "test"):
-        headers.setdefault("Strict-Transport-Security", HSTS)
+        defaults.append(("Strict-Transport-Security", HSTS))
+    # What a view set itself wins. One pass over the response's headers instead of a
+    # case-insensitive search per default (setdefault): this runs on every response.
+    present = {name.lower() for name, _ in headers.items()}
+    headers.extend([(name, value) for name, value in defaults if name.lower() not in present])
     return response
+
+
+_STATIC_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),  # frame-ancestors for older browsers
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", PERMISSIONS_POLICY),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)

@@ -1,6 +1,8 @@
-"""The application the benchmark serves: the real storefront plus one bare route."""
+"""The application the benchmark serves: the real storefront plus one route of its own."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from flask import Flask, jsonify
 
@@ -9,11 +11,12 @@ from app import create_app
 BARE_ROUTE = "/bench/bare"
 
 
-def create_bench_app() -> Flask:
-    """The storefront, unchanged, with a route that returns a constant JSON. It passes the
-    same middleware (metrics, request log, security headers), so each endpoint's ratio to
-    it measures what the endpoint itself costs."""
-    app = create_app()
+def create_bench_app(config: Mapping | None = None) -> Flask:
+    """The storefront, unchanged, with a route that returns a constant JSON: the app's
+    floor. It passes the same hooks and middleware (metrics, request log, security headers,
+    sessions, CSRF, limits), so its distance to a bare Flask app (bench/bare.py) is the
+    storefront's fixed cost per request."""
+    app = create_app(config)
 
     @app.get(BARE_ROUTE)
     def bare():

@@ -25,6 +25,7 @@ from app.passwords import hash_password
 CART_SHOPPERS = 400
 CART_PRODUCTS = 20  # at most 20 lines per cart: far from the 50-line cap
 CHECKOUT_PRODUCTS = 50  # orders spread over many rows, as a real catalog's would
+PROFILE_SHOPPERS = 250  # one-unit carts kept apart for the in-process profile's checkouts
 PLENTY = 1_000_000
 
 
@@ -54,9 +55,10 @@ def prepare(config: Mapping, directory: Path, checkout_users: int) -> Dataset:
         password = hash_password("benchmark shopper")  # one hash: Argon2 is slow on purpose
         cart_users = _shoppers("cart", CART_SHOPPERS, password)
         checkout_users_ids = _shoppers("checkout", checkout_users, password)
+        profile_users = _shoppers("profile", PROFILE_SHOPPERS, password)
         db.session.execute(sa.insert(CartItem), [
             {"user_id": user_id, "product_id": checkout_ids[index % len(checkout_ids)],
-             "quantity": 1} for index, user_id in enumerate(checkout_users_ids)])
+             "quantity": 1} for index, user_id in enumerate(checkout_users_ids + profile_users)])
         db.session.commit()
         _write(directory, {
             "ids.txt": [str(product.id) for product in products],
@@ -65,6 +67,7 @@ def prepare(config: Mapping, directory: Path, checkout_users: int) -> Dataset:
             "cart_ids.txt": [str(pid) for pid in cart_ids],
             "checkout_tokens.txt": [issue_access_token(uid, "customer")
                                     for uid in checkout_users_ids],
+            "profile_tokens.txt": [issue_access_token(uid, "customer") for uid in profile_users],
             "checkout_body.json": [json.dumps(_checkout_body())],
         })
         db.engine.dispose()
@@ -77,7 +80,8 @@ def verify_checkout(config: Mapping, dataset: Dataset, created: int, in_flight: 
     stock must have dropped by exactly the orders placed for it, no shopper may have two
     orders, and each ordering shopper's cart must be empty. wrk stops counting at the
     deadline while up to ``in_flight`` requests still complete: the database may hold that
-    many more orders than the 201s wrk saw, never fewer."""
+    many more orders than the 201s wrk saw, never fewer. Run it before the profile, whose
+    checkouts (of shoppers of their own) add orders wrk never saw."""
     app = create_app(config)
     with app.app_context():
         orders = db.session.scalar(sa.select(sa.func.count()).select_from(Order))

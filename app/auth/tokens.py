@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from app.errors import Unauthorized
 
@@ -40,7 +40,20 @@ def encode_claims(claims: dict) -> str:
 
 
 def decode(token: str, expected_type: str) -> dict:
-    """Verify signature, expiry, issuer and token type, or raise 401."""
+    """Verify signature, expiry, issuer and token type, or raise 401. Within a request a
+    token verified once is not verified again (the rate limit's identity and the view's
+    guard both ask): the verified claims are kept in the request's environ."""
+    verified = request.environ.setdefault(_VERIFIED, {}) if has_request_context() else {}
+    claims = verified.get((token, expected_type))
+    if claims is None:
+        claims = verified[(token, expected_type)] = _verify(token, expected_type)
+    return dict(claims)
+
+
+_VERIFIED = "shop.verified_tokens"
+
+
+def _verify(token: str, expected_type: str) -> dict:
     try:
         claims = jwt.decode(token, _key(), algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["exp", "iat", "sub", "type", "jti"]})

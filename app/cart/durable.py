@@ -8,6 +8,8 @@ same statement runs on PostgreSQL and on the SQLite embedded default.
 
 from __future__ import annotations
 
+from functools import cache
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -23,6 +25,30 @@ def _insert():
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+@cache
+def _guarded_upsert(insert) -> sa.Insert:
+    """Add to a line, or make it if the cart has room for one more (as ``_line_refused``),
+    never past ``:limit``; RETURNING the line's quantity, nothing when refused. Built once
+    per dialect: building the construct cost more CPU than running it. On the table, not
+    the model, so that executing it with parameters is not taken for an ORM bulk insert."""
+    lines = CartItem.__table__
+    mine = lines.c.user_id == sa.bindparam("user_id")
+    allowed = sa.or_(
+        sa.exists().where(mine, lines.c.product_id == sa.bindparam("product_id")),
+        sa.select(sa.func.count()).select_from(lines).where(mine).scalar_subquery()
+        < sa.bindparam("max_lines"))
+    stmt = insert(lines).from_select(
+        ["user_id", "product_id", "quantity"],
+        sa.select(sa.bindparam("user_id", type_=sa.Integer),
+                  sa.bindparam("product_id", type_=sa.Integer),
+                  sa.bindparam("quantity", type_=sa.Integer)).where(allowed))
+    summed = lines.c.quantity + stmt.excluded.quantity
+    return stmt.on_conflict_do_update(
+        index_elements=_LINE_KEY, where=summed <= sa.bindparam("limit"),
+        set_={"quantity": summed, "updated_at": sa.func.now()},
+    ).returning(lines.c.quantity)
+
+
 class UserCart:
     token: str | None = None
 
@@ -36,17 +62,14 @@ class UserCart:
         return {product_id: quantity for product_id, quantity in rows}
 
     def add(self, product_id: int, quantity: int, stock: int) -> LineWrite:
+        """One statement: the line cap, the upsert and its bound. Not committed here: the
+        caller reads the cart back in the same transaction (one connection, one pre-ping)
+        and commits (``service.add_item``)."""
         limit = min(MAX_LINE_QUANTITY, stock)
-        if quantity <= limit and not self._line_refused(product_id):
-            stmt = _insert()(CartItem).values(
-                user_id=self.user_id, product_id=product_id, quantity=quantity)
-            summed = CartItem.quantity + stmt.excluded.quantity
-            stmt = stmt.on_conflict_do_update(
-                index_elements=_LINE_KEY, where=summed <= limit,
-                set_={"quantity": summed, "updated_at": sa.func.now()},
-            ).returning(CartItem.quantity)
-            written = db.session.execute(stmt).scalar_one_or_none()
-            db.session.commit()
+        if quantity <= limit:
+            written = db.session.execute(_guarded_upsert(_insert()), {
+                "user_id": self.user_id, "product_id": product_id, "quantity": quantity,
+                "limit": limit, "max_lines": MAX_LINES}).scalar_one_or_none()
             if written is not None:
                 return LineWrite("ok", written)
         return self._refusal(product_id, quantity, adding=True)

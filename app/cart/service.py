@@ -19,7 +19,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
 from app.live.events import cart_changed
 from app.metrics import record_cart_addition
-from app.models import Product
+from app.models import CartItem, Product
 
 StockState = Literal["in_stock", "insufficient_stock", "unavailable"]
 
@@ -76,6 +76,11 @@ def cart_for(user_id: int | None, token: str | None) -> CartStore:
 
 
 def view_cart(cart: CartStore) -> CartView:
+    if isinstance(cart, UserCart):  # one query: the lines joined with their products
+        lines = [_line(product, quantity) for quantity, product in db.session.execute(
+            sa.select(CartItem.quantity, Product).join(Product)
+            .where(CartItem.user_id == cart.user_id).order_by(CartItem.id))]
+        return CartView(token=None, lines=lines)
     quantities = cart.quantities()
     products = _products(quantities)
     lines = [_line(products[pid], quantity) for pid, quantity in quantities.items()
@@ -87,8 +92,11 @@ def add_item(cart: CartStore, product_id: int, quantity: int) -> CartView:
     _check_quantity(quantity)
     product = _purchasable(product_id)
     _raise_unless_ok(cart.add(product.id, quantity, product.stock), product, quantity, True)
+    view = view_cart(cart)
+    db.session.commit()  # the signed-in cart's upsert, read back in its own transaction
     record_cart_addition()
-    return _changed(cart)
+    cart_changed(cart, view.item_count)  # the shopper's other tabs (app.live)
+    return view
 
 
 def set_quantity(cart: CartStore, product_id: int, quantity: int) -> CartView:

@@ -69,8 +69,10 @@ def response(kind: str, schema: type[Schema],
             if not is_anonymous_read():
                 return view(*args, **kwargs)
             ident = f"{_shape_digest(schema)}:{_request_digest()}"
+            # local: a hit is answered from this process's memory (app/cache_local.py).
             return cached(kind, ident, depends_on(**kwargs), lambda: view(*args, **kwargs),
-                          _body, _json_response, keep=lambda answer: answer.status_code == 200)
+                          _body, _json_response, keep=lambda answer: answer.status_code == 200,
+                          local=True)
 
         return wrapper
 

@@ -22,9 +22,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app.catalog.cache import note_product_writes
 from app.errors import Conflict, DomainError, Invalid, NotFound, PaymentDeclined
 from app.extensions import db
 from app.live import events as live_events
@@ -85,9 +87,8 @@ def _checkout(user: User, idempotency_key: str, address: Mapping, card: CardDeta
     address = normalize_address(address)
     _check_request(address, card)
     fingerprint = _fingerprint(address, card)
-    earlier = _earlier_order(user.id, idempotency_key, fingerprint)
-    if earlier is not None:
-        return CheckoutResult(earlier, created=False)
+    # No look-up first: claiming the key tells a first attempt from a replay (a replay's
+    # claim finds the earlier row), one statement fewer for every first attempt.
     try:
         order = _place_order(user, idempotency_key, fingerprint, address, card,
                              provider or payment_provider())
@@ -174,9 +175,8 @@ def _order_of_duplicate(user_id: int, key: str, fingerprint: str) -> Order:
 
 def _place_order(user: User, key: str, fingerprint: str, address: dict, card: CardDetails,
                  provider: PaymentProvider) -> Order:
-    key_row = _claim_key(user.id, key, fingerprint)
-    cart_rows = _locked_cart(user.id)
-    products = _locked_products(sorted(row.product_id for row in cart_rows))
+    key_id = _claim_key(user.id, key, fingerprint)
+    cart_rows, products = _locked_cart_and_products(user.id)
     _check_stock(cart_rows, products)
     total = sum((products[row.product_id].price * row.quantity for row in cart_rows),
                 Decimal("0.00"))
@@ -185,7 +185,7 @@ def _place_order(user: User, key: str, fingerprint: str, address: dict, card: Ca
         raise PaymentDeclined(payment.message or "the payment was declined",
                               {"reason": payment.decline_code})
     try:
-        return _record_paid_order(user, key_row, address, card, payment, cart_rows, products,
+        return _record_paid_order(user, key_id, address, card, payment, cart_rows, products,
                                   total)
     except BaseException:
         _refund_unrecorded(provider, payment, total)
@@ -212,7 +212,7 @@ def _refund_unrecorded(provider: PaymentProvider, payment: PaymentResult,
         log.warning("charge %s was refunded: its order could not be saved", payment.reference)
 
 
-def _record_paid_order(user: User, key_row: IdempotencyKey, address: dict,
+def _record_paid_order(user: User, key_id: int, address: dict,
                        card: CardDetails, payment: PaymentResult, cart_rows: list[CartItem],
                        products: dict[int, Product], total: Decimal) -> Order:
     order = Order(user_id=user.id, total_amount=total, status="paid",
@@ -220,17 +220,52 @@ def _record_paid_order(user: User, key_row: IdempotencyKey, address: dict,
                   payment_status="approved", payment_reference=payment.reference,
                   items=[_order_item(products[row.product_id], row.quantity)
                          for row in cart_rows])
-    for row in cart_rows:
-        products[row.product_id].stock -= row.quantity
-    # One statement for the locked rows (the ORM would send one each); a row added since
-    # the lock is not in this order, so it stays in the cart.
-    db.session.execute(sa.delete(CartItem).where(CartItem.id.in_([row.id for row in cart_rows])))
     db.session.add(order)
-    db.session.flush()
-    key_row.order_id = order.id
+    db.session.flush()  # the order, then its items in one multi-row INSERT
+    _take_stock_clear_cart_and_note_order(order.id, key_id, cart_rows)
+    for row in cart_rows:  # what the statement wrote, as the session's committed state
+        product = products[row.product_id]
+        set_committed_value(product, "stock", product.stock - row.quantity)
     live_events.order_placed(user, order, products.values())  # sent after the commit
     _commit_keeping_state()
     return order
+
+
+# The rest of a paid checkout's writes in one statement: the stock of every product (one
+# UPDATE ... FROM unnest(...), under the locks taken above), the locked cart rows (a row added
+# since the lock is not in this order, so it stays in the cart), and the key's order.
+_CHECKOUT_WRITES = """
+WITH stock AS (
+  UPDATE products SET stock = products.stock - sold.quantity, updated_at = now()
+  FROM (SELECT * FROM unnest(CAST(:product_ids AS integer[]), CAST(:quantities AS integer[])))
+    AS sold(product_id, quantity)
+  WHERE products.id = sold.product_id
+), lines AS (
+  DELETE FROM cart_items WHERE id = ANY(CAST(:cart_ids AS integer[]))
+)
+UPDATE idempotency_keys SET order_id = :order_id WHERE id = :key_id
+"""
+
+
+def _take_stock_clear_cart_and_note_order(order_id: int, key_id: int,
+                                          cart_rows: list[CartItem]) -> None:
+    product_ids = [row.product_id for row in cart_rows]
+    quantities = [row.quantity for row in cart_rows]
+    cart_ids = [row.id for row in cart_rows]
+    # Bulk SQL the session does not track: the catalog cache still learns of it.
+    note_product_writes(product_ids)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text(_CHECKOUT_WRITES), {
+            "product_ids": product_ids, "quantities": quantities, "cart_ids": cart_ids,
+            "order_id": order_id, "key_id": key_id})
+        return
+    # The embedded SQLite default has no data-modifying WITH: the same, step by step.
+    for product_id, quantity in zip(product_ids, quantities, strict=True):
+        db.session.execute(sa.update(Product).where(Product.id == product_id).values(
+            stock=Product.stock - quantity, updated_at=sa.func.now()))
+    db.session.execute(sa.delete(CartItem).where(CartItem.id.in_(cart_ids)))
+    db.session.execute(sa.update(IdempotencyKey).where(IdempotencyKey.id == key_id)
+                       .values(order_id=order_id))
 
 
 def _commit_keeping_state() -> None:
@@ -245,30 +280,32 @@ def _commit_keeping_state() -> None:
         session.expire_on_commit = expiring
 
 
-def _claim_key(user_id: int, key: str, fingerprint: str) -> IdempotencyKey:
-    row = IdempotencyKey(user_id=user_id, key=key, request_hash=fingerprint)
-    db.session.add(row)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        raise _DuplicateAttempt from exc
-    return row
+def _claim_key(user_id: int, key: str, fingerprint: str) -> int:
+    """Insert the key's row, or raise ``_DuplicateAttempt`` when another attempt holds
+    it: a concurrent one blocks this INSERT on the unique index until it commits (then
+    this is a replay) or rolls back (then this one proceeds)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    key_id = db.session.scalar(
+        insert(IdempotencyKey).values(user_id=user_id, key=key, request_hash=fingerprint)
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(IdempotencyKey.id))
+    if key_id is None:
+        raise _DuplicateAttempt
+    return key_id
 
 
-def _locked_cart(user_id: int) -> list[CartItem]:
-    rows = list(db.session.scalars(
-        sa.select(CartItem).where(CartItem.user_id == user_id).order_by(CartItem.product_id)
-        .with_for_update().execution_options(populate_existing=True)))
+def _locked_cart_and_products(user_id: int) -> tuple[list[CartItem], dict[int, Product]]:
+    """The cart's rows and their products, locked ``FOR UPDATE`` in one statement, in
+    product id order (so two checkouts never wait on each other in a cycle), re-read
+    under the locks."""
+    rows = db.session.execute(
+        sa.select(CartItem, Product).join(Product, CartItem.product_id == Product.id)
+        .where(CartItem.user_id == user_id).order_by(Product.id)
+        .with_for_update().execution_options(populate_existing=True)).all()
     if not rows:
         raise Conflict("the cart is empty", code="cart_empty")
-    return rows
-
-
-def _locked_products(product_ids: list[int]) -> dict[int, Product]:
-    rows = db.session.scalars(
-        sa.select(Product).where(Product.id.in_(product_ids)).order_by(Product.id)
-        .with_for_update().execution_options(populate_existing=True))
-    return {product.id: product for product in rows}
+    return [line for line, _ in rows], {product.id: product for _, product in rows}
 
 
 def _check_stock(cart_rows: list[CartItem], products: dict[int, Product]) -> None:

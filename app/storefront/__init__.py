@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 from app.api_routes import API_PREFIX
+from app.storefront.cookie_session import LeanCookieSessionInterface
 
 bp = Blueprint("storefront", __name__, template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -28,6 +29,7 @@ def init_storefront(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
     csrf.init_app(app)
     app.before_request(_protect_pages)
+    app.session_interface = LeanCookieSessionInterface()
 
     from app.storefront import assets, navigation, seo, views  # noqa: F401  (registers on bp)
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 from flask import render_template, request
 
 from app.cart.store import MAX_LINE_QUANTITY
+from app.catalog.cache import listing_versions
 from app.catalog.service import ProductFilters, get_product, list_categories, list_products
 from app.db_routing import reads_from_replica
 from app.storefront import bp
 from app.storefront.forms.catalog import AddToCartForm, CatalogFilterForm
+from app.storefront.page_cache import kept_for_first_visits
 
 FEATURED_COUNT = 8
 PER_PAGE = 12
 
 
 @bp.get("/")
+@kept_for_first_visits("page-home", listing_versions)
 @reads_from_replica
 def home():
     featured = list_products(ProductFilters(in_stock=True, sort="newest"), 1, FEATURED_COUNT)
