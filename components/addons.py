@@ -4,7 +4,9 @@
 - metrics-server: the resource metrics the HorizontalPodAutoscaler scales on;
 - cluster-autoscaler: adds nodes when pods don't fit, removes idle ones;
 - EBS CSI driver (an EKS add-on) and `gp3`, the default, encrypted StorageClass;
-- Fluent Bit: every container's log shipped to one CloudWatch log group with a retention.
+- Fluent Bit: every container's log shipped to one CloudWatch log group with a retention;
+- Secrets Store CSI driver with its AWS provider: the RDS-managed database password mounted
+  into the storefront's pods (components/secret_store.py).
 
 Chart versions are pinned here: an upgrade is a reviewed change, never a surprise.
 
@@ -24,9 +26,15 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.arg_checks import require_tags, with_name
-from components.irsa import IrsaRoleArgs, OidcProvider, irsa_role
+from components.irsa import IrsaRoleArgs, OidcProvider, irsa_role, role_annotations
 from components.k8s import require_dns_label
 from components.log_groups import require_retention
+from components.secret_store import (
+    PROVIDER_CHART_NAME,
+    PROVIDER_CHART_REPOSITORY,
+    PROVIDER_CHART_VERSION,
+    provider_values,
+)
 from components.workload_policies import (
     cluster_autoscaler_policy,
     load_balancer_controller_policy,
@@ -54,6 +62,7 @@ METRICS_SERVER = Chart("metrics-server", "3.13.0",
 CLUSTER_AUTOSCALER = Chart("cluster-autoscaler", "9.53.0",
                            "https://kubernetes.github.io/autoscaler", "cluster-autoscaler")
 FLUENT_BIT = Chart("aws-for-fluent-bit", "0.2.1", EKS_CHARTS, "aws-for-fluent-bit")
+SECRETS_STORE = Chart(PROVIDER_CHART_NAME, PROVIDER_CHART_VERSION, PROVIDER_CHART_REPOSITORY)
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 
 
@@ -68,6 +77,8 @@ class AddonsArgs:
     tags: Mapping[str, str]
     log_retention_days: int = 30
     ebs_csi_addon_version: str = "v1.48.0-eksbuild.1"
+    # Installed only when the stack's roles are Pod Identity's (oidc.mode).
+    pod_identity_agent_version: str = "v1.3.8-eksbuild.2"
     storage_class: str = "gp3"
 
 
@@ -88,9 +99,11 @@ def autoscaler_image_tag(kubernetes_version: str) -> str:
     return f"v{kubernetes_version}.0"
 
 
-def service_account_values(chart: Chart, role_arn: pulumi.Input[str]) -> dict[str, Any]:
+def service_account_values(chart: Chart, role_arn: pulumi.Input[str], oidc: OidcProvider
+                           ) -> dict[str, Any]:
+    """IRSA's annotation, or (Pod Identity) none: the association binds the account."""
     return {"create": True, "name": chart.service_account,
-            "annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+            "annotations": role_annotations(oidc, role_arn, regional=False)}
 
 
 def load_balancer_controller_values(args: AddonsArgs, role_arn: pulumi.Input[str]
@@ -100,7 +113,7 @@ def load_balancer_controller_values(args: AddonsArgs, role_arn: pulumi.Input[str
         "region": args.region,
         "vpcId": args.vpc_id,
         "replicaCount": 2,
-        "serviceAccount": service_account_values(LOAD_BALANCER_CONTROLLER, role_arn),
+        "serviceAccount": service_account_values(LOAD_BALANCER_CONTROLLER, role_arn, args.oidc),
         "podDisruptionBudget": {"maxUnavailable": 1},
         # Only Ingresses are ours to reconcile; leave Services of type LoadBalancer alone.
         "enableServiceMutatorWebhook": False,
@@ -117,7 +130,7 @@ def cluster_autoscaler_values(args: AddonsArgs, role_arn: pulumi.Input[str]) -> 
         "awsRegion": args.region,
         "autoDiscovery": {"clusterName": args.cluster_name},
         "image": {"tag": autoscaler_image_tag(args.kubernetes_version)},
-        "rbac": {"serviceAccount": service_account_values(CLUSTER_AUTOSCALER, role_arn)},
+        "rbac": {"serviceAccount": service_account_values(CLUSTER_AUTOSCALER, role_arn, args.oidc)},
         "extraArgs": {
             "balance-similar-node-groups": True,
             "skip-nodes-with-system-pods": False,
@@ -126,11 +139,11 @@ def cluster_autoscaler_values(args: AddonsArgs, role_arn: pulumi.Input[str]) -> 
     }
 
 
-def fluent_bit_values(region: str, log_group: pulumi.Input[str], role_arn: pulumi.Input[str]
-                      ) -> dict[str, Any]:
+def fluent_bit_values(region: str, log_group: pulumi.Input[str], role_arn: pulumi.Input[str],
+                      oidc: OidcProvider) -> dict[str, Any]:
     disabled = {"enabled": False}
     return {
-        "serviceAccount": service_account_values(FLUENT_BIT, role_arn),
+        "serviceAccount": service_account_values(FLUENT_BIT, role_arn, oidc),
         "cloudWatchLogs": {
             "enabled": True,
             "region": region,
@@ -162,6 +175,8 @@ class ClusterAddons(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         validate(args)
         super().__init__("shop:addons:ClusterAddons", name, None, opts)
+        # Pod Identity's agent first: the charts' pods fetch their credentials from it.
+        self._agent = self._pod_identity_agent(name, args)
 
         lbc_role = self._role(f"{name}-lbc", args, LOAD_BALANCER_CONTROLLER.service_account,
                               pulumi.Output.from_input(load_balancer_controller_policy()))
@@ -176,6 +191,7 @@ class ClusterAddons(pulumi.ComponentResource):
                       cluster_autoscaler_values(args, ca_role.arn))
 
         ebs_role, storage_class = self._ebs(name, args)
+        self._release(f"{name}-secrets-store", SECRETS_STORE, provider_values())
         log_group, fluent_role = self._fluent_bit(name, args)
 
         self.storage_class = storage_class.metadata.name
@@ -193,12 +209,26 @@ class ClusterAddons(pulumi.ComponentResource):
             "fluent_bit_role_arn": self.fluent_bit_role_arn,
         })
 
+    def _pod_identity_agent(self, name: str, args: AddonsArgs) -> list[aws.eks.Addon]:
+        if not args.oidc.pod_identity:
+            return []
+        return [aws.eks.Addon(
+            f"{name}-pod-identity-agent",
+            cluster_name=args.cluster_name,
+            addon_name="eks-pod-identity-agent",
+            addon_version=args.pod_identity_agent_version,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=with_name(args.tags, f"{name}-pod-identity-agent"),
+            opts=pulumi.ResourceOptions(parent=self))]
+
     def _role(self, name: str, args: AddonsArgs, service_account: str,
-              policy: pulumi.Input[str] | None = None, managed: tuple[str, ...] = ()
-              ) -> aws.iam.Role:
+              policy: pulumi.Input[str] | None = None, managed: tuple[str, ...] = (),
+              associate: bool = True) -> aws.iam.Role:
         return irsa_role(name, IrsaRoleArgs(
             oidc=args.oidc, namespace=SYSTEM_NAMESPACE, service_account=service_account,
-            tags=args.tags, inline_policy=policy, managed_policies=managed), self)
+            tags=args.tags, inline_policy=policy, managed_policies=managed,
+            associate=associate), self)
 
     def _release(self, name: str, chart: Chart, values: Mapping[str, Any]
                  ) -> k8s.helm.v3.Release:
@@ -217,23 +247,28 @@ class ClusterAddons(pulumi.ComponentResource):
                 max_history=5,
                 timeout=600,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._agent),
         )
 
     def _ebs(self, name: str, args: AddonsArgs
              ) -> tuple[aws.iam.Role, k8s.storage.v1.StorageClass]:
+        # With Pod Identity the add-on makes its association itself.
+        pod_identity = args.oidc.pod_identity
         role = self._role(f"{name}-ebs-csi", args, EBS_CSI_SERVICE_ACCOUNT,
-                          managed=(EBS_CSI_POLICY,))
+                          managed=(EBS_CSI_POLICY,), associate=False)
         addon = aws.eks.Addon(
             f"{name}-ebs-csi",
             cluster_name=args.cluster_name,
             addon_name="aws-ebs-csi-driver",
             addon_version=args.ebs_csi_addon_version,
-            service_account_role_arn=role.arn,
+            service_account_role_arn=None if pod_identity else role.arn,
+            pod_identity_associations=[aws.eks.AddonPodIdentityAssociationArgs(
+                role_arn=role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT)]
+            if pod_identity else None,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             tags=with_name(args.tags, f"{name}-ebs-csi"),
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._agent))
         storage_class = k8s.storage.v1.StorageClass(
             f"{name}-storage-class",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -260,5 +295,5 @@ class ClusterAddons(pulumi.ComponentResource):
         role = self._role(f"{name}-fluent-bit", args, FLUENT_BIT.service_account,
                           log_group.arn.apply(log_shipping_policy))
         self._release(f"{name}-fluent-bit", FLUENT_BIT,
-                      fluent_bit_values(args.region, log_group.name, role.arn))
+                      fluent_bit_values(args.region, log_group.name, role.arn, args.oidc))
         return log_group, role

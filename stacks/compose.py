@@ -11,7 +11,7 @@ exported. Nothing here reads Pulumi config: `build` takes the settings `stacks.s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 
@@ -29,6 +29,7 @@ from components.in_cluster_data import (
     InClusterData,
     InClusterDataArgs,
 )
+from components.irsa import OidcProvider
 from components.monitoring import CloudWatchAccess, Monitoring, MonitoringArgs, SmtpRelay
 from components.network import Network, NetworkArgs
 from components.origin import Origin, OriginArgs, OriginRecord, OriginRecordArgs
@@ -88,6 +89,7 @@ def build_platform(settings: Settings) -> Platform:
         backup_retention_days=settings.database.backup_retention_days,
         multi_az=settings.database.multi_az,
         replica_count=settings.database.replica_count,
+        password_rotation_days=settings.database.password_rotation_days,
         deletion_protection=settings.deletion_protection,
         log_retention_days=settings.log_retention_days,
     ))
@@ -226,19 +228,22 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
     the storefront's namespace is admitted, and the gp3 class must exist before a volume.
     Then monitoring: the storefront's ServiceMonitor needs the Prometheus Operator's CRDs."""
     cluster, registry = platform.cluster, platform.registry
+    # shop:podIdentity: every role below takes the shape it chooses (components/irsa.py).
+    oidc = replace(cluster.oidc, mode=settings.cluster.identity_mode,
+                   cluster_name=cluster.cluster_name)
     addons_args = AddonsArgs(
         cluster_name=cluster.cluster_name,
         kubernetes_version=settings.cluster.kubernetes_version,
         vpc_id=platform.network.vpc_id,
         region=settings.region,
-        oidc=cluster.oidc,
+        oidc=oidc,
         tags=settings.tags,
         log_retention_days=settings.log_retention_days,
     )
     addons = ClusterAddons("addons", addons_args,
                            opts=pulumi.ResourceOptions(providers=[cluster.provider]))
     on_cluster = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[addons])
-    monitoring = _monitoring(settings, platform, addons_args.storage_class, on_cluster)
+    monitoring = _monitoring(settings, oidc, addons_args.storage_class, on_cluster)
     image = StorefrontImage("storefront-image", ImageArgs(
         repository_url=registry.repository_url,
         registry_id=registry.registry_id,
@@ -248,7 +253,7 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
     storefront = Storefront("storefront", StorefrontArgs(
         image_ref=image.ref,
         data=_data_endpoints(settings, platform, data_images, on_cluster),
-        oidc=cluster.oidc,
+        oidc=oidc,
         assets_bucket_arn=platform.cdn.assets_bucket_arn,
         assets_bucket_name=platform.cdn.assets_bucket_name,
         vpc_cidr=settings.network.vpc_cidr,
@@ -269,7 +274,7 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
     return Workloads(addons, monitoring, image, storefront, data_images)
 
 
-def _monitoring(settings: Settings, platform: Platform, storage_class: str,
+def _monitoring(settings: Settings, oidc: OidcProvider, storage_class: str,
                 on_cluster: pulumi.ResourceOptions) -> Monitoring:
     """Prometheus, Alertmanager and Grafana, their volumes on the add-ons' gp3 class; Grafana
     reads the data tier's CloudWatch metrics through its own IAM role. dev's Prometheus also
@@ -291,7 +296,7 @@ def _monitoring(settings: Settings, platform: Platform, storage_class: str,
         alert_email=m.alert_email,
         smtp=_smtp_relay(m.smtp),
         grafana_enabled=m.grafana_enabled,
-        cloudwatch=CloudWatchAccess(platform.cluster.oidc, settings.region),
+        cloudwatch=CloudWatchAccess(oidc, settings.region),
     ), opts=on_cluster)
 
 

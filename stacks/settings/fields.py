@@ -188,6 +188,8 @@ FIELDS: dict[str, Parser] = {
     "nodeDesiredSize": integer(1, 100),
     "nodeMaxSize": integer(1, 100),
     "clusterPublicAccessCidrs": cidr_list,
+    # How every pod of the stack gets its IAM role (components/irsa.py).
+    "podIdentity": one_of("irsa", "podIdentity"),
     "clusterAdminRoleArn": text(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
                                 "an IAM role ARN like 'arn:aws:iam::123456789012:role/admin'",
                                 optional=True),
@@ -198,6 +200,8 @@ FIELDS: dict[str, Parser] = {
     "dbBackupRetentionDays": integer(1, 35),
     "dbMultiAz": boolean,
     "dbReplicaCount": integer(0, 5),
+    # Days between rotations of the RDS-managed master password (components/database.py).
+    "dbPasswordRotationDays": integer(1, 365),
     "deletionProtection": boolean,
     "cacheNodeType": text(r"cache\.[a-z0-9]+\.[a-z0-9]+",
                           "an ElastiCache node type like 'cache.t4g.micro'"),

@@ -56,6 +56,7 @@ class ClusterSettings:
     node_max_size: int
     public_access_cidrs: tuple[str, ...]  # empty: the API endpoint is private only
     admin_role_arn: str  # empty: only the creator administers the cluster
+    identity_mode: str = "irsa"  # shop:podIdentity: irsa or podIdentity
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class DatabaseSettings:
     backup_retention_days: int
     multi_az: bool
     replica_count: int
+    password_rotation_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -357,11 +359,11 @@ def _assemble(project: str, stack: str, environment: str, region: str,
         cluster=ClusterSettings(
             f"{project}-{stack}", v["kubernetesVersion"], v["nodeInstanceType"],
             v["nodeMinSize"], v["nodeDesiredSize"], v["nodeMaxSize"],
-            tuple(v["clusterPublicAccessCidrs"]), v["clusterAdminRoleArn"]),
+            tuple(v["clusterPublicAccessCidrs"]), v["clusterAdminRoleArn"], v["podIdentity"]),
         database=DatabaseSettings(
             v["dbEngineVersion"], v["dbInstanceClass"], v["dbAllocatedStorageGb"],
             v["dbMaxAllocatedStorageGb"], v["dbBackupRetentionDays"], v["dbMultiAz"],
-            v["dbReplicaCount"]),
+            v["dbReplicaCount"], v["dbPasswordRotationDays"]),
         cache=CacheSettings(v["cacheNodeType"], v["cacheNodeCount"],
                             v["cacheSnapshotRetentionDays"]),
         edge=EdgeSettings(v["domain"], v["hostedZoneId"], _origin_domain(v),
