@@ -98,6 +98,7 @@ def test_values_as_the_pulumi_runtime_gives_them() -> None:
                                   "1.34, got '1.20'"),
     ("nodeMaxSize", 0, "shop:nodeMaxSize must be a whole number from 1 to 100, got 0"),
     ("dbMultiAz", "maybe", "shop:dbMultiAz must be true or false, got 'maybe'"),
+    ("podIdentity", "kiam", "shop:podIdentity must be irsa or podIdentity, got 'kiam'"),
     ("dbPasswordRotationDays", 0,
      "shop:dbPasswordRotationDays must be a whole number from 1 to 365, got 0"),
     ("dbBackupRetentionDays", 0, "shop:dbBackupRetentionDays must be a whole number from 1 to "
@@ -364,3 +365,8 @@ def test_database_password_rotation_per_environment() -> None:
     assert settings("dev").database.password_rotation_days == 30
     assert settings("prod").database.password_rotation_days == 7
     assert settings("prod", dbPasswordRotationDays=14).database.password_rotation_days == 14
+
+
+def test_pod_identity_is_one_choice_for_the_stack() -> None:
+    assert settings("prod").cluster.identity_mode == "irsa"
+    assert settings("dev", podIdentity="podIdentity").cluster.identity_mode == "podIdentity"
