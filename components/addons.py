@@ -79,6 +79,8 @@ class AddonsArgs:
     ebs_csi_addon_version: str = "v1.48.0-eksbuild.1"
     # Installed only when the stack's roles are Pod Identity's (oidc.mode).
     pod_identity_agent_version: str = "v1.3.8-eksbuild.2"
+    # False when Karpenter scales the nodes (components/karpenter.py, shop:nodeAutoscaler).
+    cluster_autoscaler: bool = True
     storage_class: str = "gp3"
 
 
@@ -184,11 +186,7 @@ class ClusterAddons(pulumi.ComponentResource):
                       load_balancer_controller_values(args, lbc_role.arn))
         self._release(f"{name}-metrics-server", METRICS_SERVER, metrics_server_values())
 
-        ca_role = self._role(f"{name}-autoscaler", args, CLUSTER_AUTOSCALER.service_account,
-                             pulumi.Output.from_input(args.cluster_name).apply(
-                                 cluster_autoscaler_policy))
-        self._release(f"{name}-autoscaler", CLUSTER_AUTOSCALER,
-                      cluster_autoscaler_values(args, ca_role.arn))
+        autoscaler_role_arn = self._cluster_autoscaler(name, args)
 
         ebs_role, storage_class = self._ebs(name, args)
         self._release(f"{name}-secrets-store", SECRETS_STORE, provider_values())
@@ -197,7 +195,7 @@ class ClusterAddons(pulumi.ComponentResource):
         self.storage_class = storage_class.metadata.name
         self.log_group_name = log_group.name
         self.load_balancer_controller_role_arn = lbc_role.arn
-        self.cluster_autoscaler_role_arn = ca_role.arn
+        self.cluster_autoscaler_role_arn = autoscaler_role_arn
         self.ebs_csi_role_arn = ebs_role.arn
         self.fluent_bit_role_arn = fluent_role.arn
         self.register_outputs({
@@ -208,6 +206,17 @@ class ClusterAddons(pulumi.ComponentResource):
             "ebs_csi_role_arn": self.ebs_csi_role_arn,
             "fluent_bit_role_arn": self.fluent_bit_role_arn,
         })
+
+    def _cluster_autoscaler(self, name: str, args: AddonsArgs) -> pulumi.Output[str]:
+        """Its role ARN, or empty when Karpenter scales the nodes instead."""
+        if not args.cluster_autoscaler:
+            return pulumi.Output.from_input("")
+        role = self._role(f"{name}-autoscaler", args, CLUSTER_AUTOSCALER.service_account,
+                          pulumi.Output.from_input(args.cluster_name).apply(
+                              cluster_autoscaler_policy))
+        self._release(f"{name}-autoscaler", CLUSTER_AUTOSCALER,
+                      cluster_autoscaler_values(args, role.arn))
+        return role.arn
 
     def _pod_identity_agent(self, name: str, args: AddonsArgs) -> list[aws.eks.Addon]:
         if not args.oidc.pod_identity:

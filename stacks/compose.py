@@ -37,6 +37,7 @@ from components.registry import Registry, RegistryArgs
 from components.storefront import Storefront, StorefrontArgs
 from components.storefront_pod import HTTP_PORT
 from components.subnets import plan_subnets
+from stacks.node_autoscaling import karpenter
 from stacks.previews import environment as preview
 from stacks.settings import Settings, SmtpSettings
 
@@ -239,9 +240,12 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
         oidc=oidc,
         tags=settings.tags,
         log_retention_days=settings.log_retention_days,
+        cluster_autoscaler=settings.cluster.node_autoscaler == "clusterAutoscaler",
     )
     addons = ClusterAddons("addons", addons_args,
                            opts=pulumi.ResourceOptions(providers=[cluster.provider]))
+    if not addons_args.cluster_autoscaler:
+        karpenter(settings, platform.network, platform.cluster, oidc, addons)
     on_cluster = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[addons])
     monitoring = _monitoring(settings, oidc, addons_args.storage_class, on_cluster)
     image = StorefrontImage("storefront-image", ImageArgs(

@@ -190,6 +190,8 @@ FIELDS: dict[str, Parser] = {
     "clusterPublicAccessCidrs": cidr_list,
     # How every pod of the stack gets its IAM role (components/irsa.py).
     "podIdentity": one_of("irsa", "podIdentity"),
+    # What adds and removes nodes (components/karpenter.py or the Cluster Autoscaler).
+    "nodeAutoscaler": one_of("clusterAutoscaler", "karpenter"),
     "clusterAdminRoleArn": text(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
                                 "an IAM role ARN like 'arn:aws:iam::123456789012:role/admin'",
                                 optional=True),

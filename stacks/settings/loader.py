@@ -57,6 +57,7 @@ class ClusterSettings:
     public_access_cidrs: tuple[str, ...]  # empty: the API endpoint is private only
     admin_role_arn: str  # empty: only the creator administers the cluster
     identity_mode: str = "irsa"  # shop:podIdentity: irsa or podIdentity
+    node_autoscaler: str = "clusterAutoscaler"  # shop:nodeAutoscaler: or karpenter
 
 
 @dataclass(frozen=True)
@@ -359,7 +360,8 @@ def _assemble(project: str, stack: str, environment: str, region: str,
         cluster=ClusterSettings(
             f"{project}-{stack}", v["kubernetesVersion"], v["nodeInstanceType"],
             v["nodeMinSize"], v["nodeDesiredSize"], v["nodeMaxSize"],
-            tuple(v["clusterPublicAccessCidrs"]), v["clusterAdminRoleArn"], v["podIdentity"]),
+            tuple(v["clusterPublicAccessCidrs"]), v["clusterAdminRoleArn"], v["podIdentity"],
+            v["nodeAutoscaler"]),
         database=DatabaseSettings(
             v["dbEngineVersion"], v["dbInstanceClass"], v["dbAllocatedStorageGb"],
             v["dbMaxAllocatedStorageGb"], v["dbBackupRetentionDays"], v["dbMultiAz"],

@@ -143,7 +143,7 @@ def test_the_whole_prod_stack_switches_with_one_setting():
     accounts = {(r.inputs["namespace"], r.inputs["serviceAccount"])
                 for r in recorded.of_type(ASSOCIATION)}
     assert accounts == {("kube-system", "aws-load-balancer-controller"),
-                        ("kube-system", "cluster-autoscaler"),
+                        ("kube-system", "karpenter"),  # prod's node autoscaler
                         ("kube-system", "aws-for-fluent-bit"),
                         ("monitoring", "grafana"),
                         ("shop", "storefront"), ("shop", "storefront-migrate")}
