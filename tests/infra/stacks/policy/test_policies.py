@@ -209,6 +209,14 @@ def test_rds_manages_the_master_password_under_a_customer_key():
     assert found([replica], "rds-password-managed") == []
 
 
+def test_sqs_queues_encrypt_at_rest():
+    queue = "aws:sqs/queue:Queue"
+    assert found([res(queue, "q", {"sqsManagedSseEnabled": True})], "sqs-encrypted") == []
+    assert found([res(queue, "q", {"kmsMasterKeyId": "alias/k"})], "sqs-encrypted") == []
+    assert messages([res(queue, "q", {})], "sqs-encrypted") == [
+        "queue is not encrypted at rest: set sqsManagedSseEnabled: true or kmsMasterKeyId"]
+
+
 def test_without_a_stack_environment_the_resources_environment_tag_decides():
     tagged_prod = prod_db()
     tagged_prod["inputs"]["tags"]["Environment"] = "prod"
@@ -329,7 +337,7 @@ def test_instance_types_outside_the_allowed_list_are_advisory():
 
 def test_rules_have_unique_names_and_descriptions():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 15
+    assert len(names) == len(set(names)) == 16
     assert all(rule.description.endswith(".") for rule in RULES)
     assert {rule.name for rule in RULES if rule.enforcement == "advisory"} == {
         "allowed-instance-types"}
