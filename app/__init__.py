@@ -34,6 +34,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (models must be known to Alembic and the session)
     from app.caching import init_caching
+    from app.db_credentials import init_db_credentials
     from app.errors import register_error_handlers
     from app.extensions import db, init_redis, migrate
     from app.inputs import init_inputs
@@ -46,6 +47,7 @@ def _init_extensions(app: Flask) -> None:
     init_security(app)  # first: production refuses to start before anything connects
     init_request_limits(app)  # the first before_request hook
     db.init_app(app)
+    init_db_credentials(app, db)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     init_redis(app)
     init_mail(app)

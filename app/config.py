@@ -49,6 +49,10 @@ def settings_from_env(env: os._Environ | dict, instance_path: str) -> dict:
         "PASSWORD_RESET_TTL_SECONDS": int(env.get("PASSWORD_RESET_TTL_SECONDS", 3600)),
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL"), instance_path),
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL") or None,
+        # The password apart from the URL (app/db_credentials.py): a mounted file is re-read
+        # on every new connection, so a rotated password needs no restart.
+        "DATABASE_PASSWORD": env.get("DATABASE_PASSWORD") or None,
+        "DATABASE_PASSWORD_FILE": env.get("DATABASE_PASSWORD_FILE") or None,
         "DATABASE_CONNECT_TIMEOUT": int(env.get("DATABASE_CONNECT_TIMEOUT", 5)),
         "DATABASE_STATEMENT_TIMEOUT_MS": int(env.get("DATABASE_STATEMENT_TIMEOUT_MS", 5000)),
         "DATABASE_APPLICATION_NAME": env.get("DATABASE_APPLICATION_NAME", "storefront"),

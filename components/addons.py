@@ -4,7 +4,9 @@
 - metrics-server: the resource metrics the HorizontalPodAutoscaler scales on;
 - cluster-autoscaler: adds nodes when pods don't fit, removes idle ones;
 - EBS CSI driver (an EKS add-on) and `gp3`, the default, encrypted StorageClass;
-- Fluent Bit: every container's log shipped to one CloudWatch log group with a retention.
+- Fluent Bit: every container's log shipped to one CloudWatch log group with a retention;
+- Secrets Store CSI driver with its AWS provider: the RDS-managed database password mounted
+  into the storefront's pods (components/secret_store.py).
 
 Chart versions are pinned in components/helm_charts.py, the one table of every chart the
 program installs: an upgrade is a reviewed change, never a surprise.
@@ -30,11 +32,13 @@ from components.helm_charts import (
     FLUENT_BIT,
     LOAD_BALANCER_CONTROLLER,
     METRICS_SERVER,
+    SECRETS_STORE,
     Chart,
 )
-from components.irsa import IrsaRoleArgs, OidcProvider, irsa_role
+from components.irsa import IrsaRoleArgs, OidcProvider, irsa_role, role_annotations
 from components.k8s import require_dns_label
 from components.log_groups import require_retention
+from components.secret_store import provider_values
 from components.workload_policies import (
     cluster_autoscaler_policy,
     load_balancer_controller_policy,
@@ -59,6 +63,10 @@ class AddonsArgs:
     tags: Mapping[str, str]
     log_retention_days: int = 30
     ebs_csi_addon_version: str = "v1.48.0-eksbuild.1"
+    # Installed only when the stack's roles are Pod Identity's (oidc.mode).
+    pod_identity_agent_version: str = "v1.3.8-eksbuild.2"
+    # False when Karpenter scales the nodes (components/karpenter.py, shop:nodeAutoscaler).
+    cluster_autoscaler: bool = True
     storage_class: str = "gp3"
 
 
@@ -79,9 +87,11 @@ def autoscaler_image_tag(kubernetes_version: str) -> str:
     return f"v{kubernetes_version}.0"
 
 
-def service_account_values(chart: Chart, role_arn: pulumi.Input[str]) -> dict[str, Any]:
+def service_account_values(chart: Chart, role_arn: pulumi.Input[str], oidc: OidcProvider
+                           ) -> dict[str, Any]:
+    """IRSA's annotation, or (Pod Identity) none: the association binds the account."""
     return {"create": True, "name": chart.service_account,
-            "annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+            "annotations": role_annotations(oidc, role_arn, regional=False)}
 
 
 def load_balancer_controller_values(args: AddonsArgs, role_arn: pulumi.Input[str]
@@ -91,7 +101,7 @@ def load_balancer_controller_values(args: AddonsArgs, role_arn: pulumi.Input[str
         "region": args.region,
         "vpcId": args.vpc_id,
         "replicaCount": 2,
-        "serviceAccount": service_account_values(LOAD_BALANCER_CONTROLLER, role_arn),
+        "serviceAccount": service_account_values(LOAD_BALANCER_CONTROLLER, role_arn, args.oidc),
         "podDisruptionBudget": {"maxUnavailable": 1},
         # Only Ingresses are ours to reconcile; leave Services of type LoadBalancer alone.
         "enableServiceMutatorWebhook": False,
@@ -108,7 +118,7 @@ def cluster_autoscaler_values(args: AddonsArgs, role_arn: pulumi.Input[str]) -> 
         "awsRegion": args.region,
         "autoDiscovery": {"clusterName": args.cluster_name},
         "image": {"tag": autoscaler_image_tag(args.kubernetes_version)},
-        "rbac": {"serviceAccount": service_account_values(CLUSTER_AUTOSCALER, role_arn)},
+        "rbac": {"serviceAccount": service_account_values(CLUSTER_AUTOSCALER, role_arn, args.oidc)},
         "extraArgs": {
             "balance-similar-node-groups": True,
             "skip-nodes-with-system-pods": False,
@@ -117,11 +127,11 @@ def cluster_autoscaler_values(args: AddonsArgs, role_arn: pulumi.Input[str]) -> 
     }
 
 
-def fluent_bit_values(region: str, log_group: pulumi.Input[str], role_arn: pulumi.Input[str]
-                      ) -> dict[str, Any]:
+def fluent_bit_values(region: str, log_group: pulumi.Input[str], role_arn: pulumi.Input[str],
+                      oidc: OidcProvider) -> dict[str, Any]:
     disabled = {"enabled": False}
     return {
-        "serviceAccount": service_account_values(FLUENT_BIT, role_arn),
+        "serviceAccount": service_account_values(FLUENT_BIT, role_arn, oidc),
         "cloudWatchLogs": {
             "enabled": True,
             "region": region,
@@ -153,6 +163,8 @@ class ClusterAddons(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         validate(args)
         super().__init__("shop:addons:ClusterAddons", name, None, opts)
+        # Pod Identity's agent first: the charts' pods fetch their credentials from it.
+        self._agent = self._pod_identity_agent(name, args)
 
         lbc_role = self._role(f"{name}-lbc", args, LOAD_BALANCER_CONTROLLER.service_account,
                               pulumi.Output.from_input(load_balancer_controller_policy()))
@@ -160,19 +172,16 @@ class ClusterAddons(pulumi.ComponentResource):
                       load_balancer_controller_values(args, lbc_role.arn))
         self._release(f"{name}-metrics-server", METRICS_SERVER, metrics_server_values())
 
-        ca_role = self._role(f"{name}-autoscaler", args, CLUSTER_AUTOSCALER.service_account,
-                             pulumi.Output.from_input(args.cluster_name).apply(
-                                 cluster_autoscaler_policy))
-        self._release(f"{name}-autoscaler", CLUSTER_AUTOSCALER,
-                      cluster_autoscaler_values(args, ca_role.arn))
+        autoscaler_role_arn = self._cluster_autoscaler(name, args)
 
         ebs_role, storage_class = self._ebs(name, args)
+        self._release(f"{name}-secrets-store", SECRETS_STORE, provider_values())
         log_group, fluent_role = self._fluent_bit(name, args)
 
         self.storage_class = storage_class.metadata.name
         self.log_group_name = log_group.name
         self.load_balancer_controller_role_arn = lbc_role.arn
-        self.cluster_autoscaler_role_arn = ca_role.arn
+        self.cluster_autoscaler_role_arn = autoscaler_role_arn
         self.ebs_csi_role_arn = ebs_role.arn
         self.fluent_bit_role_arn = fluent_role.arn
         self.register_outputs({
@@ -184,12 +193,37 @@ class ClusterAddons(pulumi.ComponentResource):
             "fluent_bit_role_arn": self.fluent_bit_role_arn,
         })
 
+    def _cluster_autoscaler(self, name: str, args: AddonsArgs) -> pulumi.Output[str]:
+        """Its role ARN, or empty when Karpenter scales the nodes instead."""
+        if not args.cluster_autoscaler:
+            return pulumi.Output.from_input("")
+        role = self._role(f"{name}-autoscaler", args, CLUSTER_AUTOSCALER.service_account,
+                          pulumi.Output.from_input(args.cluster_name).apply(
+                              cluster_autoscaler_policy))
+        self._release(f"{name}-autoscaler", CLUSTER_AUTOSCALER,
+                      cluster_autoscaler_values(args, role.arn))
+        return role.arn
+
+    def _pod_identity_agent(self, name: str, args: AddonsArgs) -> list[aws.eks.Addon]:
+        if not args.oidc.pod_identity:
+            return []
+        return [aws.eks.Addon(
+            f"{name}-pod-identity-agent",
+            cluster_name=args.cluster_name,
+            addon_name="eks-pod-identity-agent",
+            addon_version=args.pod_identity_agent_version,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=with_name(args.tags, f"{name}-pod-identity-agent"),
+            opts=pulumi.ResourceOptions(parent=self))]
+
     def _role(self, name: str, args: AddonsArgs, service_account: str,
-              policy: pulumi.Input[str] | None = None, managed: tuple[str, ...] = ()
-              ) -> aws.iam.Role:
+              policy: pulumi.Input[str] | None = None, managed: tuple[str, ...] = (),
+              associate: bool = True) -> aws.iam.Role:
         return irsa_role(name, IrsaRoleArgs(
             oidc=args.oidc, namespace=SYSTEM_NAMESPACE, service_account=service_account,
-            tags=args.tags, inline_policy=policy, managed_policies=managed), self)
+            tags=args.tags, inline_policy=policy, managed_policies=managed,
+            associate=associate), self)
 
     def _release(self, name: str, chart: Chart, values: Mapping[str, Any]
                  ) -> k8s.helm.v3.Release:
@@ -208,23 +242,28 @@ class ClusterAddons(pulumi.ComponentResource):
                 max_history=5,
                 timeout=600,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._agent),
         )
 
     def _ebs(self, name: str, args: AddonsArgs
              ) -> tuple[aws.iam.Role, k8s.storage.v1.StorageClass]:
+        # With Pod Identity the add-on makes its association itself.
+        pod_identity = args.oidc.pod_identity
         role = self._role(f"{name}-ebs-csi", args, EBS_CSI_SERVICE_ACCOUNT,
-                          managed=(EBS_CSI_POLICY,))
+                          managed=(EBS_CSI_POLICY,), associate=False)
         addon = aws.eks.Addon(
             f"{name}-ebs-csi",
             cluster_name=args.cluster_name,
             addon_name="aws-ebs-csi-driver",
             addon_version=args.ebs_csi_addon_version,
-            service_account_role_arn=role.arn,
+            service_account_role_arn=None if pod_identity else role.arn,
+            pod_identity_associations=[aws.eks.AddonPodIdentityAssociationArgs(
+                role_arn=role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT)]
+            if pod_identity else None,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             tags=with_name(args.tags, f"{name}-ebs-csi"),
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._agent))
         storage_class = k8s.storage.v1.StorageClass(
             f"{name}-storage-class",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -251,5 +290,5 @@ class ClusterAddons(pulumi.ComponentResource):
         role = self._role(f"{name}-fluent-bit", args, FLUENT_BIT.service_account,
                           log_group.arn.apply(log_shipping_policy))
         self._release(f"{name}-fluent-bit", FLUENT_BIT,
-                      fluent_bit_values(args.region, log_group.name, role.arn))
+                      fluent_bit_values(args.region, log_group.name, role.arn, args.oidc))
         return log_group, role

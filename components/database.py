@@ -1,6 +1,8 @@
 """The storefront's PostgreSQL: RDS in the isolated subnets, reachable from the cluster nodes
-only, encrypted with its own KMS key, its master password generated and kept in Secrets
-Manager.
+only, encrypted with its own KMS key. RDS manages the master password itself
+(manage_master_user_password): it keeps it in Secrets Manager, encrypted with that key, and
+rotates it on the schedule set here, so no password is ever in Pulumi's state or a plan. The
+storefront's pods read it from there (components/secret_store.py).
 
 Raising the major version (shop:dbEngineVersion 16 -> 17): the primary may upgrade
 (allow_major_version_upgrade) and moves to a parameter group of the new family in the same
@@ -14,7 +16,6 @@ the count.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +33,7 @@ from components.data_security import (
     IsolatedStoreArgs,
     encryption_key,
     final_snapshot_name,
-    generated_password,
     isolated_placement,
-    stored_secret,
     validate_isolated,
 )
 from components.log_groups import require_retention, retained_log_group
@@ -75,6 +74,8 @@ class DatabaseArgs(IsolatedStoreArgs):
     # final snapshots too. None: `<project>-<stack>-<component name>`.
     identifier: str | None = None
     log_retention_days: int = 90
+    # Days between the rotations Secrets Manager runs on the RDS-managed master password.
+    password_rotation_days: int = 7
 
 
 def instance_identifier(configured: str | None, name: str, project: str, stack: str) -> str:
@@ -110,6 +111,7 @@ def validate(args: DatabaseArgs) -> None:
         raise ValueError(f"master_username must not be a reserved role, got "
                          f"{args.master_username!r}")
     require_retention("log_retention_days", args.log_retention_days)
+    require_range("password_rotation_days", args.password_rotation_days, 1, 365)
 
 
 def parameter_group_family(engine_version: str) -> str:
@@ -146,11 +148,13 @@ def parameters(slow_statement_ms: int) -> list[dict[str, str]]:
     ]
 
 
-def connection_document(username: str, password: str, host: str, port: int, dbname: str,
-                        ) -> str:
-    """The secret's JSON, in the shape RDS's own secrets and rotation functions use."""
-    return json.dumps({"engine": "postgres", "host": host, "port": port, "dbname": dbname,
-                       "username": username, "password": password}, sort_keys=True)
+def master_secret_arn(secrets: list[Any] | None) -> str:
+    """The ARN of the secret RDS keeps the master password in (empty while unknown)."""
+    for secret in secrets or []:
+        arn = secret.get("secret_arn") if isinstance(secret, dict) else secret.secret_arn
+        if arn:
+            return str(arn)
+    return ""
 
 
 class Database(pulumi.ComponentResource):
@@ -160,7 +164,6 @@ class Database(pulumi.ComponentResource):
     port: pulumi.Output[int]
     db_name: pulumi.Output[str]
     master_username: pulumi.Output[str]
-    password: pulumi.Output[str]
     secret_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
@@ -192,8 +195,6 @@ class Database(pulumi.ComponentResource):
             # instances moved to its successor.
             opts=child)
         monitoring_role = self._monitoring_role()
-        password = generated_password(name, "master-password", 40, self)
-        self.password = pulumi.Output.secret(password.result)
 
         shared = self._shared_settings(key, group, params, monitoring_role)
         primary = self._primary(subnets, key, shared)
@@ -209,12 +210,15 @@ class Database(pulumi.ComponentResource):
         self.security_group_id = group.id
         self.kms_key_arn = key.arn
         self.instance_arn = primary.arn
-        document = pulumi.Output.all(primary.address, primary.port, self.password).apply(
-            lambda v: connection_document(args.master_username, v[2], v[0], v[1], args.db_name))
-        self.secret_arn = stored_secret(
-            name, value=document, kms_key=key, tags=args.tags, parent=self,
-            description="Master credentials of the storefront database",
-            protect_data=args.deletion_protection).arn
+        self.secret_arn = primary.master_user_secrets.apply(master_secret_arn)
+        aws.secretsmanager.SecretRotation(
+            f"{name}-password-rotation",
+            secret_id=self.secret_arn,
+            rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
+                automatically_after_days=args.password_rotation_days),
+            # RDS rotates its own secret (no Lambda); the first rotation waits its turn.
+            rotate_immediately=False,
+            opts=child)
 
         self.register_outputs({
             "writer_endpoint": self.writer_endpoint,
@@ -223,7 +227,6 @@ class Database(pulumi.ComponentResource):
             "port": self.port,
             "db_name": self.db_name,
             "master_username": self.master_username,
-            "password": self.password,
             "secret_arn": self.secret_arn,
             "security_group_id": self.security_group_id,
             "kms_key_arn": self.kms_key_arn,
@@ -296,7 +299,8 @@ class Database(pulumi.ComponentResource):
             allocated_storage=args.allocated_storage_gb,
             db_name=args.db_name,
             username=args.master_username,
-            password=self.password,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=key.arn,
             db_subnet_group_name=subnets.name,
             multi_az=args.multi_az,
             backup_retention_period=args.backup_retention_days,

@@ -41,6 +41,15 @@ class Chart:
     commented: tuple[str, ...] = ()
 
     @property
+    def reference(self) -> str:
+        """What a Helm release names: the chart, or its full address in an OCI registry."""
+        return f"{self.repository}/{self.name}" if self.is_oci else self.name
+
+    @property
+    def is_oci(self) -> bool:
+        return self.repository.startswith("oci://")
+
+    @property
     def keys_file(self) -> Path:
         return KEYS_DIR / f"{self.name}-{self.version}.keys.json"
 
@@ -76,13 +85,26 @@ KUBE_PROMETHEUS_STACK = Chart(
     # Alertmanager's configuration file, as Alertmanager reads it.
     verbatim=("alertmanager.config",))
 
+# The AWS provider of the Secrets Store CSI driver, with the driver as its subchart (its
+# Chart.yaml asks for "^1"; 1.5.3 is what its Chart.lock resolves at 2.1.1).
+SECRETS_STORE_DRIVER = Chart(
+    "secrets-store-csi-driver", "https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts",
+    "1.5.3", "v1.5.3")
+SECRETS_STORE = Chart(
+    "secrets-store-csi-driver-provider-aws",
+    "https://aws.github.io/secrets-store-csi-driver-provider-aws", "2.1.1", "2.1.0",
+    subcharts={"secrets-store-csi-driver": SECRETS_STORE_DRIVER})
+# Served from an OCI registry: the release names it by its full address (`reference`).
+KARPENTER = Chart("karpenter", "oci://public.ecr.aws/karpenter", "1.14.1", "1.14.1",
+                  "karpenter")
+
 CHARTS: tuple[Chart, ...] = (LOAD_BALANCER_CONTROLLER, METRICS_SERVER, CLUSTER_AUTOSCALER,
-                             FLUENT_BIT, KUBE_PROMETHEUS_STACK)
+                             FLUENT_BIT, KUBE_PROMETHEUS_STACK, SECRETS_STORE, KARPENTER)
 
 
 def by_name(name: str) -> Chart:
     for chart in CHARTS:
-        if chart.name == name:
+        if name in (chart.name, chart.reference):
             return chart
     raise KeyError(f"no chart named {name!r} in components/helm_charts.py")
 

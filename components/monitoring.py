@@ -282,7 +282,8 @@ class Monitoring(pulumi.ComponentResource):
             "alertmanager": mv.alertmanager_values(storage, args.alertmanager_replicas, routing),
             "grafana": mv.grafana_values(
                 args.grafana_enabled, args.namespace, cloudwatch_role_arn,
-                args.cloudwatch.region if args.cloudwatch else ""),
+                args.cloudwatch.region if args.cloudwatch else "",
+                irsa=not (args.cloudwatch and args.cloudwatch.oidc.pod_identity)),
         }
         return k8s.helm.v3.Release(
             f"{name}-stack",

@@ -210,7 +210,8 @@ def alertmanager_values(storage: Storage, replicas: int, receivers: Receivers) -
 
 
 def grafana_values(enabled: bool, namespace: str, cloudwatch_role_arn: Any | None,
-                   region: str) -> dict[str, Any]:
+                   region: str, irsa: bool = True) -> dict[str, Any]:
+    """`irsa`: the role is IRSA's (annotated); with Pod Identity its association binds it."""
     service_account: dict[str, Any] = {"create": True, "name": GRAFANA_SERVICE_ACCOUNT}
     values: dict[str, Any] = {
         "enabled": enabled,
@@ -236,11 +237,12 @@ def grafana_values(enabled: bool, namespace: str, cloudwatch_role_arn: Any | Non
         "serviceAccount": service_account,
     }
     if cloudwatch_role_arn is not None:
-        service_account["annotations"] = {"eks.amazonaws.com/role-arn": cloudwatch_role_arn}
+        if irsa:
+            service_account["annotations"] = {"eks.amazonaws.com/role-arn": cloudwatch_role_arn}
         values["additionalDataSources"] = [{
             "name": "CloudWatch", "uid": "cloudwatch", "type": "cloudwatch",
             "access": "proxy", "editable": False,
-            # The AWS SDK's default chain: the IRSA web identity token.
+            # The AWS SDK's default chain: IRSA's web identity token or Pod Identity's agent.
             "jsonData": {"authType": "default", "defaultRegion": region},
         }]
     return values

@@ -17,6 +17,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
+from components import secret_store
+from components import storefront_identity as identity
 from components import storefront_network as network
 from components.arg_checks import (
     require_choice,
@@ -27,7 +29,7 @@ from components.arg_checks import (
 )
 from components.data_security import generated_password
 from components.endpoints import DataEndpoints
-from components.irsa import IrsaRoleArgs, OidcProvider, irsa_role
+from components.irsa import OidcProvider
 from components.storefront_pod import (
     APP,
     METRICS_DIR,
@@ -39,7 +41,6 @@ from components.storefront_pod import (
     migration_pod_template,
     web_pod_template,
 )
-from components.workload_policies import assets_bucket_policy
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _BASE_URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
@@ -112,6 +113,9 @@ def validate(args: StorefrontArgs) -> None:
             args.assets_bucket_name is None}) > 1:
         raise ValueError("oidc, assets_bucket_arn and assets_bucket_name must be given together "
                          "(the assets bucket's IAM role) or all be None")
+    if args.data.database_password is not None and args.oidc is None:
+        raise ValueError("data.database_password (a password in Secrets Manager) needs oidc: "
+                         "the pods read it with their own IAM role")
     if args.host is not None:
         require_hostnames("host", [args.host])
     if isinstance(args.public_base_url, str) and not _BASE_URL.fullmatch(args.public_base_url):
@@ -137,6 +141,8 @@ def app_settings(args: StorefrontArgs) -> dict[str, pulumi.Input[str]]:
         settings["MEDIA_BUCKET"] = args.assets_bucket_name
     if args.asset_base_url is not None:
         settings["ASSET_BASE_URL"] = args.asset_base_url
+    if args.data.database_password is not None:
+        settings["DATABASE_PASSWORD_FILE"] = secret_store.PASSWORD_FILE
     return settings
 
 
@@ -167,19 +173,17 @@ class Storefront(pulumi.ComponentResource):
             f"{name}-config", metadata=kube.metadata(None, ns, WEB_LABELS),
             data=app_settings(args), immutable=True, opts=child)
         secret = self._secret(name, args, ns)
-        role = self._assets_role(name, args)
-        account = k8s.core.v1.ServiceAccount(
-            f"{name}-service-account",
-            metadata=kube.metadata(APP, ns, WEB_LABELS, None if role is None else {
-                "eks.amazonaws.com/role-arn": role.arn,
-                "eks.amazonaws.com/sts-regional-endpoints": "true"}),
-            automount_service_account_token=False, opts=child)
+        password_class = identity.password_class(name, args, ns, self)
+        role = identity.web_role(name, args, self)
+        account = identity.service_account(f"{name}-service-account", APP, ns, WEB_LABELS, role,
+                                           args.oidc, self)
+        migrate_account = identity.migrate_account(name, args, ns, self)
 
         # Pods start only once their network policies exist: a default-deny arriving mid-way
         # through a migration would cut its database connection.
         policies = self._network_policies(name, args, ns)
         job = self._migration_job(name, args, ns, config.metadata.name, secret.metadata.name,
-                                  policies)
+                                  policies, migrate_account, password_class)
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=kube.metadata(APP, ns, WEB_LABELS),
@@ -195,7 +199,7 @@ class Storefront(pulumi.ComponentResource):
                 progress_deadline_seconds=600,
                 template=web_pod_template(
                     args.image_ref, config.metadata.name, secret.metadata.name,
-                    account.metadata.name, args.resources, args.run_as_user),
+                    account.metadata.name, args.resources, args.run_as_user, password_class),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[job]),
         )
@@ -246,14 +250,6 @@ class Storefront(pulumi.ComponentResource):
                                             opts=pulumi.InvokeOutputOptions(parent=self))
         return s3.cidr_blocks
 
-    def _assets_role(self, name: str, args: StorefrontArgs) -> aws.iam.Role | None:
-        if args.oidc is None or args.assets_bucket_arn is None:
-            return None
-        return irsa_role(f"{name}-assets", IrsaRoleArgs(
-            oidc=args.oidc, namespace=args.namespace, service_account=APP, tags=args.tags,
-            inline_policy=pulumi.Output.from_input(args.assets_bucket_arn).apply(
-                assets_bucket_policy)), self)
-
     def _secret(self, name: str, args: StorefrontArgs, ns: pulumi.Output[str]
                 ) -> k8s.core.v1.Secret:
         secret_key = generated_password(name, "secret-key", 64, self)
@@ -273,7 +269,9 @@ class Storefront(pulumi.ComponentResource):
 
     def _migration_job(self, name: str, args: StorefrontArgs, ns: pulumi.Output[str],
                        config: pulumi.Output[str], secret: pulumi.Output[str],
-                       policies: list[k8s.networking.v1.NetworkPolicy]) -> k8s.batch.v1.Job:
+                       policies: list[k8s.networking.v1.NetworkPolicy],
+                       account: pulumi.Output[str] | None,
+                       password_class: pulumi.Output[str] | None) -> k8s.batch.v1.Job:
         return k8s.batch.v1.Job(
             f"{name}-migrate",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -287,7 +285,8 @@ class Storefront(pulumi.ComponentResource):
                 active_deadline_seconds=900,
                 ttl_seconds_after_finished=args.migration_ttl_seconds,
                 template=migration_pod_template(args.image_ref, config, secret,
-                                                args.migration_resources, args.run_as_user)),
+                                                args.migration_resources, args.run_as_user,
+                                                account, password_class)),
             opts=pulumi.ResourceOptions(
                 parent=self, delete_before_replace=True, depends_on=policies,
                 custom_timeouts=pulumi.CustomTimeouts(create="15m", update="15m")),

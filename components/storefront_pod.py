@@ -12,9 +12,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import k8s as kube
+from components import secret_store
 
 APP = "storefront"
 CONTAINER = "storefront"
+MIGRATE_ACCOUNT = "storefront-migrate"
 HTTP_PORT = 8000
 PORT_NAME = "http"
 # Redis is optional for readiness: the app degrades without it (app/health.py), so a Redis
@@ -41,18 +43,26 @@ def migration_job_name(image_ref: str) -> str:
     return f"{APP}-migrate-{match.group(1)[:12]}"
 
 
-def _volumes() -> list[k8s.core.v1.VolumeArgs]:
-    return [
+def _volumes(password_class: pulumi.Input[str] | None) -> list[k8s.core.v1.VolumeArgs]:
+    volumes = [
         kube.scratch_volume(TMP_VOLUME, "256Mi"),
         # prometheus_client's multiprocess mode mmaps one file per worker: memory-backed.
         kube.scratch_volume(METRICS_VOLUME, "64Mi", in_memory=True),
     ]
+    if password_class is not None:
+        volumes.append(secret_store.password_volume(password_class))
+    return volumes
 
 
 def _container(
     image: pulumi.Input[str], config_map: pulumi.Input[str], secret: pulumi.Input[str],
-    resources: kube.Resources, **extra: object,
+    resources: kube.Resources, password_class: pulumi.Input[str] | None, **extra: object,
 ) -> k8s.core.v1.ContainerArgs:
+    mounts = [kube.mount(TMP_VOLUME, "/tmp"),  # noqa: S108 - a private emptyDir
+              kube.mount(METRICS_VOLUME, METRICS_DIR)]
+    if password_class is not None:
+        # The RDS-managed password as a file (components/secret_store.py).
+        mounts.append(secret_store.password_mount())
     return k8s.core.v1.ContainerArgs(
         name=CONTAINER,
         image=image,
@@ -65,8 +75,7 @@ def _container(
         ],
         resources=resources.to_args(),
         security_context=kube.container_security(),
-        volume_mounts=[kube.mount(TMP_VOLUME, "/tmp"),  # noqa: S108 - a private emptyDir
-                       kube.mount(METRICS_VOLUME, METRICS_DIR)],
+        volume_mounts=mounts,
         **extra,
     )
 
@@ -74,9 +83,10 @@ def _container(
 def web_pod_template(
     image: pulumi.Input[str], config_map: pulumi.Input[str], secret: pulumi.Input[str],
     service_account: pulumi.Input[str], resources: kube.Resources, uid: int,
+    password_class: pulumi.Input[str] | None = None,
 ) -> k8s.core.v1.PodTemplateSpecArgs:
     container = _container(
-        image, config_map, secret, resources,
+        image, config_map, secret, resources, password_class,
         ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=HTTP_PORT)],
         # Startup allows two minutes for a cold start; after it, liveness never consults the
         # database (a database outage must not restart healthy pods), readiness does.
@@ -96,7 +106,7 @@ def web_pod_template(
             # gunicorn's graceful timeout (25 s) fits after the pre-stop pause.
             termination_grace_period_seconds=DEREGISTRATION_GRACE_SECONDS + 30,
             containers=[container],
-            volumes=_volumes(),
+            volumes=_volumes(password_class),
             topology_spread_constraints=_spread(),
         ),
     )
@@ -118,18 +128,21 @@ def _spread() -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
 
 def migration_pod_template(
     image: pulumi.Input[str], config_map: pulumi.Input[str], secret: pulumi.Input[str],
-    resources: kube.Resources, uid: int,
+    resources: kube.Resources, uid: int, service_account: pulumi.Input[str] | None = None,
+    password_class: pulumi.Input[str] | None = None,
 ) -> k8s.core.v1.PodTemplateSpecArgs:
-    """`flask db upgrade` once; the namespace's default service account carries no IAM role,
-    and migrations need none."""
+    """`flask db upgrade` once. Its service account's IAM role (when the password comes from
+    Secrets Manager) reads that secret and nothing else; otherwise the namespace's default
+    account, with no role."""
     return k8s.core.v1.PodTemplateSpecArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(labels=MIGRATE_LABELS),
         spec=k8s.core.v1.PodSpecArgs(
             restart_policy="Never",
+            service_account_name=service_account,
             automount_service_account_token=False,
             security_context=kube.pod_security(uid, uid),
-            containers=[_container(image, config_map, secret, resources,
+            containers=[_container(image, config_map, secret, resources, password_class,
                                    command=["flask", "db", "upgrade"])],
-            volumes=_volumes(),
+            volumes=_volumes(password_class),
         ),
     )

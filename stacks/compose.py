@@ -11,7 +11,7 @@ exported. Nothing here reads Pulumi config: `build` takes the settings `stacks.s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 
@@ -29,6 +29,7 @@ from components.in_cluster_data import (
     InClusterData,
     InClusterDataArgs,
 )
+from components.irsa import OidcProvider
 from components.monitoring import CloudWatchAccess, Monitoring, MonitoringArgs, SmtpRelay
 from components.network import Network, NetworkArgs
 from components.origin import Origin, OriginArgs, OriginRecord, OriginRecordArgs
@@ -38,6 +39,7 @@ from components.storefront_pod import HTTP_PORT
 from components.subnets import plan_subnets
 from stacks import protection
 from stacks.compose_safeguards import build_safeguards, network_acl_ports
+from stacks.node_autoscaling import karpenter
 from stacks.previews import environment as preview
 from stacks.settings import Settings, SmtpSettings
 
@@ -92,6 +94,7 @@ def build_platform(settings: Settings) -> Platform:
         backup_retention_days=settings.database.backup_retention_days,
         multi_az=settings.database.multi_az,
         replica_count=settings.database.replica_count,
+        password_rotation_days=settings.database.password_rotation_days,
         deletion_protection=settings.deletion_protection,
         log_retention_days=settings.log_retention_days,
     ))
@@ -232,19 +235,25 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
     the storefront's namespace is admitted, and the gp3 class must exist before a volume.
     Then monitoring: the storefront's ServiceMonitor needs the Prometheus Operator's CRDs."""
     cluster, registry = platform.cluster, platform.registry
+    # shop:podIdentity: every role below takes the shape it chooses (components/irsa.py).
+    oidc = replace(cluster.oidc, mode=settings.cluster.identity_mode,
+                   cluster_name=cluster.cluster_name)
     addons_args = AddonsArgs(
         cluster_name=cluster.cluster_name,
         kubernetes_version=settings.cluster.kubernetes_version,
         vpc_id=platform.network.vpc_id,
         region=settings.region,
-        oidc=cluster.oidc,
+        oidc=oidc,
         tags=settings.tags,
         log_retention_days=settings.log_retention_days,
+        cluster_autoscaler=settings.cluster.node_autoscaler == "clusterAutoscaler",
     )
     addons = ClusterAddons("addons", addons_args,
                            opts=pulumi.ResourceOptions(providers=[cluster.provider]))
+    if not addons_args.cluster_autoscaler:
+        karpenter(settings, platform.network, platform.cluster, oidc, addons)
     on_cluster = pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[addons])
-    monitoring = _monitoring(settings, platform, addons_args.storage_class, on_cluster)
+    monitoring = _monitoring(settings, oidc, addons_args.storage_class, on_cluster)
     image = StorefrontImage("storefront-image", ImageArgs(
         repository_url=registry.repository_url,
         registry_id=registry.registry_id,
@@ -255,7 +264,7 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
     storefront = Storefront("storefront", StorefrontArgs(
         image_ref=image.ref,
         data=_data_endpoints(settings, platform, data_images, on_cluster),
-        oidc=cluster.oidc,
+        oidc=oidc,
         assets_bucket_arn=platform.cdn.assets_bucket_arn,
         assets_bucket_name=platform.cdn.assets_bucket_name,
         vpc_cidr=settings.network.vpc_cidr,
@@ -276,7 +285,7 @@ def build_workloads(settings: Settings, platform: Platform) -> Workloads:
     return Workloads(addons, monitoring, image, storefront, data_images)
 
 
-def _monitoring(settings: Settings, platform: Platform, storage_class: str,
+def _monitoring(settings: Settings, oidc: OidcProvider, storage_class: str,
                 on_cluster: pulumi.ResourceOptions) -> Monitoring:
     """Prometheus, Alertmanager and Grafana, their volumes on the add-ons' gp3 class; Grafana
     reads the data tier's CloudWatch metrics through its own IAM role. dev's Prometheus also
@@ -298,7 +307,7 @@ def _monitoring(settings: Settings, platform: Platform, storage_class: str,
         alert_email=m.alert_email,
         smtp=_smtp_relay(m.smtp),
         grafana_enabled=m.grafana_enabled,
-        cloudwatch=CloudWatchAccess(platform.cluster.oidc, settings.region),
+        cloudwatch=CloudWatchAccess(oidc, settings.region),
     ), opts=on_cluster)
 
 

@@ -220,9 +220,17 @@ def _eks_cluster(fake: _Fake, _id: str) -> dict[str, Any]:
 def _rds_instance(fake: _Fake, _id: str) -> dict[str, Any]:
     address = fake.domain("rds.amazonaws.com")
     port = int(fake.inputs.get("port", 5432))
-    return {"address": address, "endpoint": f"{address}:{port}", "port": port,
-            "identifier": fake.inputs.get("identifier", _id),
-            "resourceId": f"db-{fake.hash.upper()}"}
+    state = {"address": address, "endpoint": f"{address}:{port}", "port": port,
+             "identifier": fake.inputs.get("identifier", _id),
+             "resourceId": f"db-{fake.hash.upper()}"}
+    if fake.inputs.get("manageMasterUserPassword"):
+        # RDS names its own secret `rds!db-<uuid>`; Secrets Manager appends 6 characters.
+        state["masterUserSecrets"] = [{
+            "secretArn": (f"arn:aws:secretsmanager:{fake.region}:{ACCOUNT_ID}:secret:"
+                          f"rds!db-{fake.hash[:12]}-AbCdEf"),
+            "kmsKeyId": fake.inputs.get("masterUserSecretKmsKeyId", ""),
+            "secretStatus": "active"}]
+    return state
 
 
 def _replication_group(fake: _Fake, _id: str) -> dict[str, Any]:

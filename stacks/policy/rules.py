@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from stacks.policy import access, facts, safeguards, stateful, workloads
+from stacks.policy import access, facts, queues, safeguards, secrets, stateful, workloads
 from stacks.policy.facts import Context, dig, is_true, items, text
 
 __all__ = ["RULES", "Context", "Finding", "Resource", "ResourceRule", "StackRule", "blocking",
@@ -337,6 +337,11 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     ResourceRule("prod-database-resilience", "Prod databases are multi-AZ, deletion-protected "
                  f"and keep at least {MIN_PROD_BACKUP_DAYS} days of backups.",
                  "mandatory", prod_database_resilience),
+    ResourceRule("rds-password-managed", "RDS manages database master passwords in Secrets "
+                 "Manager under a customer KMS key; no password is an input (state, plan).",
+                 "mandatory", secrets.rds_password_managed),
+    ResourceRule("sqs-encrypted", "SQS queues encrypt messages at rest.", "mandatory",
+                 queues.sqs_encrypted),
     ResourceRule("containers-non-root", "Containers run as non-root (runAsNonRoot).",
                  "mandatory", workloads.non_root),
     ResourceRule("containers-resource-limits", "Containers declare CPU and memory limits.",

@@ -202,6 +202,10 @@ FIELDS: dict[str, Parser] = {
     "nodeDesiredSize": integer(1, 100),
     "nodeMaxSize": integer(1, 100),
     "clusterPublicAccessCidrs": cidr_list,
+    # How every pod of the stack gets its IAM role (components/irsa.py).
+    "podIdentity": one_of("irsa", "podIdentity"),
+    # What adds and removes nodes (components/karpenter.py or the Cluster Autoscaler).
+    "nodeAutoscaler": one_of("clusterAutoscaler", "karpenter"),
     "clusterAdminRoleArn": text(cluster_checks.ROLE_ARN, cluster_checks.ROLE_EXAMPLE,
                                 optional=True),
     # The role CI deploys with; prod requires both (settings/cluster_checks.py).
@@ -214,6 +218,8 @@ FIELDS: dict[str, Parser] = {
     "dbBackupRetentionDays": integer(1, 35),
     "dbMultiAz": boolean,
     "dbReplicaCount": integer(0, 5),
+    # Days between rotations of the RDS-managed master password (components/database.py).
+    "dbPasswordRotationDays": integer(1, 365),
     "deletionProtection": boolean,
     # Lifts Pulumi's `protect` from prod's stateful resources, for one deliberate replacement.
     "unprotectStateful": boolean,

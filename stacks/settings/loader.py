@@ -59,6 +59,8 @@ class ClusterSettings:
     public_access_cidrs: tuple[str, ...]  # empty: the API endpoint is private only
     admin_role_arn: str  # empty: only the creator administers the cluster
     deploy_role_arn: str  # the role CI deploys with; prod requires both
+    identity_mode: str = "irsa"  # shop:podIdentity: irsa or podIdentity
+    node_autoscaler: str = "clusterAutoscaler"  # shop:nodeAutoscaler: or karpenter
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class DatabaseSettings:
     backup_retention_days: int
     multi_az: bool
     replica_count: int
+    password_rotation_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -368,11 +371,11 @@ def _assemble(project: str, stack: str, environment: str, region: str,
             f"{project}-{stack}", v["kubernetesVersion"], v["nodeInstanceType"],
             v["nodeMinSize"], v["nodeDesiredSize"], v["nodeMaxSize"],
             tuple(v["clusterPublicAccessCidrs"]), v["clusterAdminRoleArn"],
-            v["clusterDeployRoleArn"]),
+            v["clusterDeployRoleArn"], v["podIdentity"], v["nodeAutoscaler"]),
         database=DatabaseSettings(
             v["dbEngineVersion"], v["dbInstanceClass"], v["dbAllocatedStorageGb"],
             v["dbMaxAllocatedStorageGb"], v["dbBackupRetentionDays"], v["dbMultiAz"],
-            v["dbReplicaCount"]),
+            v["dbReplicaCount"], v["dbPasswordRotationDays"]),
         cache=CacheSettings(v["cacheNodeType"], v["cacheNodeCount"],
                             v["cacheSnapshotRetentionDays"]),
         edge=EdgeSettings(v["domain"], v["hostedZoneId"], _origin_domain(v),

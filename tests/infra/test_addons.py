@@ -13,6 +13,7 @@ from components.addons import (
     FLUENT_BIT,
     LOAD_BALANCER_CONTROLLER,
     METRICS_SERVER,
+    SECRETS_STORE,
     AddonsArgs,
     ClusterAddons,
     autoscaler_image_tag,
@@ -87,7 +88,8 @@ def test_component_shape_and_policies(addons):
 def test_charts_are_pinned_from_their_repositories(addons):
     expected = {
         "addons-lbc": LOAD_BALANCER_CONTROLLER, "addons-metrics-server": METRICS_SERVER,
-        "addons-autoscaler": CLUSTER_AUTOSCALER, "addons-fluent-bit": FLUENT_BIT}
+        "addons-autoscaler": CLUSTER_AUTOSCALER, "addons-fluent-bit": FLUENT_BIT,
+        "addons-secrets-store": SECRETS_STORE}
     assert {r.name for r in addons.of_type(RELEASE)} == set(expected)
     for name, chart in expected.items():
         inputs = release(addons, name)
@@ -203,3 +205,18 @@ def test_every_role_trusts_exactly_one_service_account(addons):
 ])
 def test_refuses_bad_arguments_before_any_resource(overrides, field):
     assert_refused(lambda: ClusterAddons("addons", dataclasses.replace(ARGS, **overrides)), field)
+
+
+def test_secrets_store_driver_rotates_and_keeps_no_kubernetes_copy(addons):
+    """ASCP with the driver as its subchart: mounted files refresh every two minutes, no
+    Kubernetes Secret mirrors them, and the driver requests IRSA and Pod Identity tokens."""
+    assert (SECRETS_STORE.name, SECRETS_STORE.version, SECRETS_STORE.repository) == (
+        "secrets-store-csi-driver-provider-aws", "2.1.1",
+        "https://aws.github.io/secrets-store-csi-driver-provider-aws")
+    assert SECRETS_STORE.subcharts["secrets-store-csi-driver"].version == "1.5.3"
+    assert release(addons, "addons-secrets-store")["values"] == {
+        "secrets-store-csi-driver": {
+            "install": True, "enableSecretRotation": True, "rotationPollInterval": "2m",
+            "syncSecret": {"enabled": False},
+            "tokenRequests": [{"audience": "sts.amazonaws.com"},
+                              {"audience": "pods.eks.amazonaws.com"}]}}

@@ -11,12 +11,12 @@ import pytest
 from components.database import (
     Database,
     DatabaseArgs,
-    connection_document,
+    master_secret_arn,
     parameter_group_family,
     parameter_group_prefix,
     parameters,
 )
-from stacks.plan.mocks import SECRET, Recorded
+from stacks.plan.mocks import Recorded
 from stacks.policy import Context, Resource, check
 from tests.infra.component_support import (
     DEV_TAGS,
@@ -32,7 +32,7 @@ INSTANCE = "aws:rds/instance:Instance"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 RANDOM_ID = "random:index/randomId:RandomId"
 OUTPUTS = ("writer_endpoint", "reader_endpoint", "reader_endpoints", "port", "db_name",
-           "password", "secret_arn", "security_group_id", "kms_key_arn")
+           "secret_arn", "security_group_id", "kms_key_arn")
 
 PROD = DatabaseArgs(
     vpc_id="vpc-0data", subnet_ids=["subnet-iso-a", "subnet-iso-b", "subnet-iso-c"],
@@ -62,9 +62,8 @@ def test_pure_parts() -> None:
         "shop-prod-database-postgres17-")
     assert parameters(250) == [{"name": "rds.force_ssl", "value": "1"},
                                {"name": "log_min_duration_statement", "value": "250"}]
-    assert json.loads(connection_document("u", "p", "h", 5432, "shop")) == {
-        "engine": "postgres", "host": "h", "port": 5432, "dbname": "shop",
-        "username": "u", "password": "p"}
+    assert master_secret_arn([{"secret_arn": "arn:s", "kms_key_id": "k"}]) == "arn:s"
+    assert master_secret_arn(None) == "" and master_secret_arn([]) == ""
 
 
 def test_primary_is_private_encrypted_and_resilient_in_prod(prod) -> None:
@@ -87,7 +86,7 @@ def test_primary_is_private_encrypted_and_resilient_in_prod(prod) -> None:
     assert primary["copyTagsToSnapshot"] is True
     assert primary["autoMinorVersionUpgrade"] is True
     assert primary["vpcSecurityGroupIds"] == [prod.outputs["security_group_id"]]
-    assert "manageMasterUserPassword" not in primary
+    assert primary["manageMasterUserPassword"] is True
 
 
 def test_dev_is_single_az_and_disposable(dev) -> None:
@@ -101,7 +100,6 @@ def test_dev_is_single_az_and_disposable(dev) -> None:
     assert [r.name for r in dev.of_type(INSTANCE)] == ["db-primary"]
     assert dev.outputs["reader_endpoint"] == dev.outputs["writer_endpoint"]
     assert dev.outputs["reader_endpoints"] == []
-    assert dev.one("aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 0
 
 
 def test_instances_have_fixed_identifiers(prod) -> None:
@@ -218,18 +216,33 @@ def test_enhanced_monitoring_role(prod) -> None:
     assert primary["monitoringRoleArn"].startswith("arn:aws:iam::")
 
 
-def test_password_is_generated_secret_and_kept_in_secrets_manager(prod) -> None:
-    generated = prod.one("random:index/randomPassword:RandomPassword").inputs
-    assert generated["length"] == 40 and generated["special"] is False
-    assert prod.one(INSTANCE, "db-primary").inputs["password"] == SECRET
-    secret = prod.one("aws:secretsmanager/secret:Secret").inputs
-    assert secret["kmsKeyId"] == prod.outputs["kms_key_arn"]
-    assert secret["recoveryWindowInDays"] == 30
-    assert prod.one("aws:secretsmanager/secretVersion:SecretVersion").inputs[
-        "secretString"] == SECRET
-    assert prod.outputs["password"] == SECRET
-    assert prod.outputs["secret_arn"].startswith("arn:aws:secretsmanager:")
+def test_rds_manages_and_rotates_the_password_with_the_database_key(prod, dev) -> None:
+    for recorded in (prod, dev):
+        primary = recorded.one(INSTANCE, "db-primary").inputs
+        assert primary["manageMasterUserPassword"] is True
+        assert primary["masterUserSecretKmsKeyId"] == recorded.outputs["kms_key_arn"]
+        assert "password" not in primary and "passwordWo" not in primary
+        # Nothing generates a password, and no secret of our own holds one.
+        assert recorded.of_type("random:index/randomPassword:RandomPassword") == []
+        assert recorded.of_type("aws:secretsmanager/secretVersion:SecretVersion") == []
+        assert recorded.outputs["secret_arn"].startswith("arn:aws:secretsmanager:us-east-1:")
+        assert ":secret:rds!db-" in recorded.outputs["secret_arn"]
+        rotation = recorded.one("aws:secretsmanager/secretRotation:SecretRotation",
+                                "db-password-rotation").inputs
+        assert rotation == {"secretId": recorded.outputs["secret_arn"],
+                            "rotationRules": {"automaticallyAfterDays": 7},
+                            "rotateImmediately": False}
+    # Replicas share the primary's credentials: RDS refuses a managed password on them.
+    replica = prod.one(INSTANCE, "db-replica-1").inputs
+    assert "manageMasterUserPassword" not in replica
     assert_no_secret_values(prod)
+
+
+def test_rotation_schedule_follows_the_args() -> None:
+    monthly = run_component(lambda: Database("db", dataclasses.replace(
+        DEV, password_rotation_days=30)))
+    rotation = monthly.one("aws:secretsmanager/secretRotation:SecretRotation").inputs
+    assert rotation["rotationRules"] == {"automaticallyAfterDays": 30}
 
 
 def test_children_parented_and_tagged(prod, dev) -> None:
@@ -261,6 +274,8 @@ def test_satisfies_the_platform_policies(prod) -> None:
     ({"master_username": "postgres"}, "master_username"),
     ({"tags": {"Project": "shop"}}, "tags"),
     ({"log_retention_days": 10}, "log_retention_days"),
+    ({"password_rotation_days": 0}, "password_rotation_days"),
+    ({"password_rotation_days": 366}, "password_rotation_days"),
     ({"identifier": "Shop-DB"}, "identifier"),
     ({"identifier": "a" * 54}, "identifier length"),
 ])

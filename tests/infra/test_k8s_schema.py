@@ -24,7 +24,10 @@ from tests.infra.conftest import stack_settings
 # objects inside the cluster).
 NOT_OBJECTS = frozenset({"pulumi:providers:kubernetes", "kubernetes:helm.sh/v3:Release"})
 # CustomResources have no schema in Kubernetes' own; their CRDs come with the charts.
-CUSTOM_RESOURCE_GROUPS = frozenset({"monitoring.coreos.com"})
+# The SecretProviderClass's fields are checked in tests/infra/test_storefront_secrets.py,
+# Karpenter's NodePool and EC2NodeClass in tests/infra/test_karpenter.py.
+CUSTOM_RESOURCE_GROUPS = frozenset({"monitoring.coreos.com", "secrets-store.csi.x-k8s.io",
+                                    "karpenter.sh", "karpenter.k8s.aws"})
 VARIANTS = ("dev", "prod", "dev-in-cluster-data")
 
 

@@ -189,6 +189,34 @@ def test_prod_databases_are_multi_az_protected_and_keep_a_week_of_backups():
     assert found([prod_db()], "prod-database-resilience", environment="dev") == []
 
 
+def test_rds_manages_the_master_password_under_a_customer_key():
+    key = "arn:aws:kms:us-east-1:123456789012:key/1"
+    managed = res(RDS, "db", {"manageMasterUserPassword": True, "masterUserSecretKmsKeyId": key})
+    assert found([managed], "rds-password-managed") == []
+    assert messages([res(RDS, "db", {"password": "[secret]"})], "rds-password-managed") == [
+        "the master password is an input (password), so it is in the state and the plan: "
+        "remove it and set manageMasterUserPassword: true",
+        "RDS does not manage the master password: set manageMasterUserPassword: true "
+        "(RDS keeps it in Secrets Manager and rotates it)"]
+    assert messages([res(RDS, "db", {"manageMasterUserPassword": True})],
+                    "rds-password-managed") == [
+        "the managed password's secret is encrypted with the AWS-managed key: set "
+        "masterUserSecretKmsKeyId to the database's customer KMS key"]
+    aurora = res(CLUSTER, "aurora", {"masterPassword": "x", "manageMasterUserPassword": True,
+                                     "masterUserSecretKmsKeyId": key})
+    assert [f.enforcement for f in found([aurora], "rds-password-managed")] == ["mandatory"]
+    replica = res(RDS, "replica", {"replicateSourceDb": "shop-prod-database"})
+    assert found([replica], "rds-password-managed") == []
+
+
+def test_sqs_queues_encrypt_at_rest():
+    queue = "aws:sqs/queue:Queue"
+    assert found([res(queue, "q", {"sqsManagedSseEnabled": True})], "sqs-encrypted") == []
+    assert found([res(queue, "q", {"kmsMasterKeyId": "alias/k"})], "sqs-encrypted") == []
+    assert messages([res(queue, "q", {})], "sqs-encrypted") == [
+        "queue is not encrypted at rest: set sqsManagedSseEnabled: true or kmsMasterKeyId"]
+
+
 def test_without_a_stack_environment_the_resources_environment_tag_decides():
     tagged_prod = prod_db()
     tagged_prod["inputs"]["tags"]["Environment"] = "prod"
@@ -309,7 +337,7 @@ def test_instance_types_outside_the_allowed_list_are_advisory():
 
 def test_rules_have_unique_names_and_descriptions():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 20
+    assert len(names) == len(set(names)) == 22
     assert all(rule.description.endswith(".") for rule in RULES)
     assert {rule.name for rule in RULES if rule.enforcement == "advisory"} == {
         "allowed-instance-types", "prod-cross-region-recovery"}
@@ -341,6 +369,7 @@ def test_check_on_a_broken_plan_names_every_violation():
         ("prod-stateful-protected", "assets"),
         ("prod-stateful-protected", "db"),
         ("rds-encrypted", "db"),
+        ("rds-password-managed", "db"),
         ("required-tags", "images"),
         ("s3-public-access-blocked", "assets"),
     ]

@@ -70,7 +70,8 @@ def test_the_pack_builds_one_policy_per_rule_with_its_enforcement(monkeypatch):
 def test_a_resource_policy_reports_through_crossguard(analyzer):
     inputs = {"storageEncrypted": False, "publiclyAccessible": True, "tags": TAGS,
               "instanceClass": "db.t4g.medium", "multiAz": True, "deletionProtection": True,
-              "backupRetentionPeriod": 7}
+              "backupRetentionPeriod": 7, "manageMasterUserPassword": True,
+              "masterUserSecretKmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/1"}
     request = analyzer_pb2.AnalyzeRequest(
         type="aws:rds/instance:Instance", name="db", properties=struct(inputs),
         urn="urn:pulumi:prod::shop::aws:rds/instance:Instance::db")

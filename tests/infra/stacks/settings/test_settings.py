@@ -102,6 +102,11 @@ def test_values_as_the_pulumi_runtime_gives_them() -> None:
                                   "1.34, got '1.20'"),
     ("nodeMaxSize", 0, "shop:nodeMaxSize must be a whole number from 1 to 100, got 0"),
     ("dbMultiAz", "maybe", "shop:dbMultiAz must be true or false, got 'maybe'"),
+    ("nodeAutoscaler", "keda",
+     "shop:nodeAutoscaler must be clusterAutoscaler or karpenter, got 'keda'"),
+    ("podIdentity", "kiam", "shop:podIdentity must be irsa or podIdentity, got 'kiam'"),
+    ("dbPasswordRotationDays", 0,
+     "shop:dbPasswordRotationDays must be a whole number from 1 to 365, got 0"),
     ("dbBackupRetentionDays", 0, "shop:dbBackupRetentionDays must be a whole number from 1 to "
                                  "35, got 0"),
     ("dbInstanceClass", "m5.large", "shop:dbInstanceClass must be an RDS class like "
@@ -360,3 +365,20 @@ def test_only_a_required_secret_is_missing() -> None:
     assert missing_secrets({**SMTP}) == ["shop:alertSmtpPassword"]
     assert missing_secrets({**SMTP, **SMTP_PASSWORD}) == []
     assert missing_secrets({"shop:slackChannel": "#x"}) == []  # the webhook is optional
+
+
+def test_database_password_rotation_per_environment() -> None:
+    assert settings("dev").database.password_rotation_days == 30
+    assert settings("prod").database.password_rotation_days == 7
+    assert settings("prod", dbPasswordRotationDays=14).database.password_rotation_days == 14
+
+
+def test_pod_identity_is_one_choice_for_the_stack() -> None:
+    assert settings("prod").cluster.identity_mode == "irsa"
+    assert settings("dev", podIdentity="podIdentity").cluster.identity_mode == "podIdentity"
+
+
+def test_prod_scales_nodes_with_karpenter_dev_with_the_cluster_autoscaler() -> None:
+    assert settings("prod").cluster.node_autoscaler == "karpenter"
+    assert settings("dev").cluster.node_autoscaler == "clusterAutoscaler"
+    assert settings("dev", nodeAutoscaler="karpenter").cluster.node_autoscaler == "karpenter"
