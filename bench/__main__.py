@@ -39,6 +39,11 @@ class Row:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["plan"]:  # `python -m bench plan`: the offline plan (bench/plan.py)
+        from bench import plan
+
+        return plan.main(argv[1:])
     options = _options(argv)
     load = wrk.Load(threads=options.threads, connections=options.connections,
                     seconds=options.seconds)
