@@ -7,6 +7,7 @@ context; they differ in command, probes and service account.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -51,7 +52,7 @@ def _volumes() -> list[k8s.core.v1.VolumeArgs]:
 
 def _container(
     image: pulumi.Input[str], config_map: pulumi.Input[str], secret: pulumi.Input[str],
-    resources: kube.Resources, **extra: object,
+    resources: kube.Resources, **extra: Any,
 ) -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
         name=CONTAINER,

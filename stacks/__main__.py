@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from types import ModuleType
+from typing import NoReturn
 
 # Imported on demand: `plan` need not pay for boto3 (ops) or the Automation API (previews).
 COMMANDS = {"plan": "stacks.plan.command", "diff": "stacks.review.command",
@@ -20,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors exit 1: argparse's default 2 would read as "changes" to a script
     calling `diff` (0 none, 2 changes, 1 error)."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(1, f"{self.prog}: error: {message}\n")
 

@@ -81,7 +81,7 @@ class ShopMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str = "us-east-1") -> None:
         self.region = region
 
-    def new_resource(self, args: sdk_mocks.MockResourceArgs) -> tuple[str, dict]:
+    def new_resource(self, args: sdk_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         fake = _Fake(args.typ, args.name, dict(args.inputs), self.region)
         resource_id = args.resource_id or fake.id()
         state = {**fake.inputs, **fake.common(resource_id)}
@@ -92,7 +92,7 @@ class ShopMocks(pulumi.runtime.Mocks):
             state["metadata"] = _kubernetes_metadata(fake)
         return resource_id, state
 
-    def call(self, args: sdk_mocks.MockCallArgs) -> dict:  # type: ignore[override]
+    def call(self, args: sdk_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         answer = _DATA_SOURCES.get(args.token)
         if answer is None:
             raise NotImplementedError(
@@ -359,7 +359,7 @@ _OUTPUTS: dict[str, Callable[[_Fake, str], dict[str, Any]]] = {
 }
 
 
-def _availability_zones(region: str, _args: dict) -> dict[str, Any]:
+def _availability_zones(region: str, _args: dict[str, Any]) -> dict[str, Any]:
     letters = "abcd"
     return {
         "id": region,
@@ -369,7 +369,7 @@ def _availability_zones(region: str, _args: dict) -> dict[str, Any]:
     }
 
 
-def _caller_identity(_region: str, _args: dict) -> dict[str, Any]:
+def _caller_identity(_region: str, _args: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": ACCOUNT_ID,
         "accountId": ACCOUNT_ID,
@@ -378,7 +378,7 @@ def _caller_identity(_region: str, _args: dict) -> dict[str, Any]:
     }
 
 
-def _ecr_authorization_token(region: str, args: dict) -> dict[str, Any]:
+def _ecr_authorization_token(region: str, args: dict[str, Any]) -> dict[str, Any]:
     registry = args.get("registryId") or ACCOUNT_ID
     return {
         "id": region,
@@ -399,7 +399,7 @@ _ALB_ZONES = {"us-east-1": "Z35SXDOTRQ7X7K", "us-west-2": "Z1H1FL5HABSF5",
               "eu-west-1": "Z32O12XQLNTSW2", "eu-central-1": "Z215JYRZR1TBD5"}
 
 
-def _managed_prefix_list(region: str, args: dict) -> dict[str, Any]:
+def _managed_prefix_list(region: str, args: dict[str, Any]) -> dict[str, Any]:
     region = args.get("region") or region
     if args.get("name") != CLOUDFRONT_ORIGIN_FACING or region not in _CLOUDFRONT_PREFIX_LISTS:
         raise NotImplementedError(f"the mock engine fakes only {CLOUDFRONT_ORIGIN_FACING} in "
@@ -423,7 +423,7 @@ _S3_PREFIX_LISTS = {
 }
 
 
-def _prefix_list(region: str, args: dict) -> dict[str, Any]:
+def _prefix_list(region: str, args: dict[str, Any]) -> dict[str, Any]:
     region = args.get("region") or region
     known = _S3_PREFIX_LISTS.get(region)
     if known is None or args.get("name") != f"com.amazonaws.{region}.s3":
@@ -434,7 +434,7 @@ def _prefix_list(region: str, args: dict) -> dict[str, Any]:
             "cidrBlocks": list(cidrs)}
 
 
-def _load_balancer_zone(region: str, args: dict) -> dict[str, Any]:
+def _load_balancer_zone(region: str, args: dict[str, Any]) -> dict[str, Any]:
     region = args.get("region") or region
     kind = args.get("loadBalancerType") or "application"
     if kind != "application" or region not in _ALB_ZONES:
@@ -443,7 +443,7 @@ def _load_balancer_zone(region: str, args: dict) -> dict[str, Any]:
     return {"id": _ALB_ZONES[region], "region": region, "loadBalancerType": kind}
 
 
-_DATA_SOURCES: dict[str, Callable[[str, dict], dict[str, Any]]] = {
+_DATA_SOURCES: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_authorization_token,

@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     return CHANGES if diff.has_changes else NO_CHANGES
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Registers `diff` on the `python -m stacks` parser."""
     diff = subparsers.add_parser(
         "diff", help="what changes between two plans, or since a git ref",
