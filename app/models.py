@@ -9,9 +9,9 @@ and on the SQLite embedded default.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
