@@ -12,7 +12,7 @@ export FLASK_APP := app
 help:
 	@echo "make run     serve the storefront on http://127.0.0.1:$(PORT)"
 	@echo "make test    install everything the suite needs and run it"
-	@echo "make lint    ruff"
+	@echo "make lint    ruff and mypy"
 	@echo "make plan    offline plans of the dev and prod stacks"
 	@echo "make bench   load benchmark of the storefront"
 	@echo "make lock    re-pin requirements.txt from pyproject.toml"
@@ -42,6 +42,7 @@ test: install services
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 plan: install
 	$(BIN)/python -m stacks plan dev --out plan-dev.json

@@ -73,7 +73,9 @@ def send_mail(to: str, subject: str, body: str) -> None:
 def send_mail_later(to: str, subject: str, body: str) -> None:
     """Hand the mail to a background thread and return at once; failures are logged. The
     outbox backend sends right away, so tests read their outbox without waiting."""
-    app = current_app._get_current_object()
+    # The app itself, not the context-bound proxy, for the thread; Flask types the proxy as
+    # the app, so the proxy's own method is unknown to the checker.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     Mail(sender=app.config["MAIL_FROM"], to=to, subject=subject, body=body)  # checks headers now
     if app.config["MAIL_BACKEND"] == "outbox":
         send_mail(to, subject, body)

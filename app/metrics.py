@@ -23,7 +23,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from sqlalchemy.pool import Pool
+from sqlalchemy.pool import Pool, QueuePool
 
 # 5 ms .. 10 s: the default buckets, spelt out because dashboards depend on them.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0,
@@ -139,7 +139,7 @@ def observe_pools(pools: Iterable[Pool]) -> None:
     ``pool_size``, which the pool reports as a negative number while there are none."""
     checked_out = idle = overflow = 0
     for pool in pools:
-        if not hasattr(pool, "checkedout"):
+        if not isinstance(pool, QueuePool):
             continue
         checked_out += pool.checkedout()
         idle += pool.checkedin()

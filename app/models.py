@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -28,6 +29,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds db.Model at run time from Base; type checkers see Base.
+    from app.extensions import Base as Model
+else:
+    Model = db.Model
 
 MONEY = Numeric(12, 2, asdecimal=True)
 
@@ -49,7 +56,7 @@ class Timestamped:
     )
 
 
-class User(Timestamped, db.Model):
+class User(Timestamped, Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
 
@@ -74,7 +81,7 @@ class User(Timestamped, db.Model):
         self.session_epoch = User.session_epoch + 1
 
 
-class RefreshToken(db.Model):
+class RefreshToken(Model):
     """One row per refresh token issued. Tokens of one login share a ``family_id``;
     presenting a token that was already rotated revokes the whole family."""
 
@@ -92,7 +99,7 @@ class RefreshToken(db.Model):
     )
 
 
-class Category(Timestamped, db.Model):
+class Category(Timestamped, Model):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,7 +112,7 @@ class Category(Timestamped, db.Model):
     products: Mapped[list[Product]] = relationship(back_populates="category")
 
 
-class Product(Timestamped, db.Model):
+class Product(Timestamped, Model):
     """On PostgreSQL the migration adds ``search_vector``, a generated, GIN-indexed
     tsvector over name (weight A) and description (weight B); it is not mapped here so
     the model stays the same on SQLite."""
@@ -136,7 +143,7 @@ Index("ix_products_created_at", Product.created_at)
 Index("ix_products_lower_name", func.lower(Product.name))
 
 
-class CartItem(Timestamped, db.Model):
+class CartItem(Timestamped, Model):
     """A signed-in shopper's durable cart. Guests' carts live in Redis."""
 
     __tablename__ = "cart_items"
@@ -153,7 +160,7 @@ class CartItem(Timestamped, db.Model):
     product: Mapped[Product] = relationship()
 
 
-class Order(Timestamped, db.Model):
+class Order(Timestamped, Model):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
@@ -176,7 +183,7 @@ class Order(Timestamped, db.Model):
     )
 
 
-class OrderItem(Timestamped, db.Model):
+class OrderItem(Timestamped, Model):
     """Name, SKU and unit price are snapshots taken at checkout: later catalog edits
     never change what a shopper was charged."""
 
@@ -194,7 +201,7 @@ class OrderItem(Timestamped, db.Model):
     order: Mapped[Order] = relationship(back_populates="items")
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """An ``Idempotency-Key`` of a checkout (``order_id`` set: a retry returns that order)
     or of a signed-in shopper's cart write (no order: a retry changes nothing)."""
 

@@ -54,7 +54,9 @@ def init_observability(app: Flask) -> None:
         engines = list(db.engines.values())
     for engine in engines:
         event.listen(engine, "handle_error", _count_database_error)
-    app.wsgi_app = RequestObserver(app.wsgi_app, [engine.pool for engine in engines])
+    # Flask's documented way to add WSGI middleware; mypy sees a method being replaced.
+    app.wsgi_app = RequestObserver(  # type: ignore[method-assign]
+        app.wsgi_app, [engine.pool for engine in engines])
     app.teardown_request(_note_route_and_user)
     app.register_blueprint(metrics.metrics_bp)
     _tag_log_records_with_request_id()

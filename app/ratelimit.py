@@ -42,7 +42,7 @@ LIMIT_SETTINGS = ("RATELIMIT_SIGN_IN_PER_IP", "RATELIMIT_SIGN_IN_PER_EMAIL", "RA
                   "RATELIMIT_PASSWORD_CHANGE", "RATELIMIT_PASSWORD_RESET", "RATELIMIT_API")
 # A Redis that stops answering must cost a request at most this long before the limiter
 # falls back to memory.
-STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+STORAGE_OPTIONS: dict[str, str | int] = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
 
 def client_address() -> str:

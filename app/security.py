@@ -93,7 +93,9 @@ def _trust_proxies(app: Flask) -> None:
         raise ValueError("TRUSTED_PROXY_COUNT must be 0 or more")
     if hops:
         # The ALB overwrites X-Forwarded-Proto with its listener's scheme: one value.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1)
+        # Flask's documented way to add WSGI middleware; mypy sees a method being replaced.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=1)
 
 
 def _init_cors(app: Flask) -> None:

@@ -37,6 +37,11 @@ STOREFRONT_ROWS = (FIXED_COST, "home page", "product list", "product detail", "s
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["plan"]:  # `python -m bench plan`: the offline plan (bench/plan.py)
+        from bench import plan
+
+        return plan.main(argv[1:])
     options = _options(argv)
     config = _config()
     with tempfile.TemporaryDirectory(prefix="shop-bench-") as temp:

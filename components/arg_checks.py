@@ -45,7 +45,7 @@ def require_items(field: str, values: pulumi.Input[Sequence[Any]], minimum: int 
     """Checks the count when the list is known now; an Output list is checked by AWS."""
     if isinstance(values, pulumi.Output):
         return
-    if isinstance(values, str) or len(values) < minimum:
+    if not isinstance(values, Sequence) or isinstance(values, str) or len(values) < minimum:
         raise ValueError(f"{field} must list at least {minimum} item(s), got {values!r}")
 
 

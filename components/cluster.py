@@ -17,6 +17,7 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -177,7 +178,7 @@ class Cluster(pulumi.ComponentResource):
             "secrets_key_arn": self.secrets_key_arn,
         })
 
-    def _child(self, **kwargs) -> pulumi.ResourceOptions:
+    def _child(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
     def _secrets_key(self) -> aws.kms.Key:

@@ -140,7 +140,7 @@ def snapshot_keepers(identifier: str, kms_key_arn: pulumi.Input[str],
             "username": args.master_username, "dbName": args.db_name}
 
 
-def parameters(slow_statement_ms: int) -> list[dict[str, str]]:
+def parameters(slow_statement_ms: int) -> list[aws.rds.ParameterGroupParameterArgsDict]:
     """TLS for every connection, and statements slower than the threshold logged."""
     return [
         {"name": "rds.force_ssl", "value": "1"},

@@ -138,11 +138,14 @@ class InClusterData(pulumi.ComponentResource):
 
     def _credentials(self, resource_name: str, app: str, ns: pulumi.Output[str],
                      password: pulumi.Output[str]) -> k8s.core.v1.Secret:
+        # Bound first: inside the dict literal mypy infers the secret's type from string_data's
+        # union of input forms, and gets it wrong.
+        secret: pulumi.Output[str] = pulumi.Output.secret(password)
         return k8s.core.v1.Secret(
             resource_name,
             metadata=kube.metadata(f"{app}-credentials", ns, kube.labels(app, "credentials")),
             type="Opaque",
-            string_data={"password": pulumi.Output.secret(password)},
+            string_data={"password": secret},
             opts=pulumi.ResourceOptions(parent=self))
 
     def _postgres(self, name: str, args: InClusterDataArgs, ns: pulumi.Output[str],

@@ -16,7 +16,7 @@ are pure functions of resolved strings.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -174,8 +174,12 @@ def irsa_role(name: str, args: IrsaRoleArgs, parent: pulumi.Resource) -> aws.iam
         aws.iam.RolePolicyAttachment(
             f"{name}-{policy.rsplit('/', 1)[-1]}",
             role=role.name,
-            policy_arn=pulumi.Output.from_input(args.oidc.arn).apply(
-                lambda arn, policy=policy: f"arn:{partition_of(arn)}:iam::aws:policy/{policy}"),
+            policy_arn=pulumi.Output.from_input(args.oidc.arn).apply(_managed_policy(policy)),
             opts=pulumi.ResourceOptions(parent=parent),
         )
     return role
+
+
+def _managed_policy(policy: str) -> Callable[[str], str]:
+    """The ARN of an AWS managed policy, in the partition of the ARN it is given."""
+    return lambda arn: f"arn:{partition_of(arn)}:iam::aws:policy/{policy}"

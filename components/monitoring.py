@@ -165,7 +165,7 @@ class Monitoring(pulumi.ComponentResource):
     CloudWatch)."""
 
     namespace: pulumi.Output[str]
-    release_name: pulumi.Output[str]
+    release_name: pulumi.Output[str | None]
     prometheus_url: pulumi.Output[str]
     alertmanager_url: pulumi.Output[str]
     grafana_service: pulumi.Output[str]

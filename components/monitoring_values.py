@@ -58,7 +58,7 @@ def secret_file(key: str) -> str:
 
 def rule_groups(runbook_base_url: str) -> list[dict[str, Any]]:
     """The rule file's groups, each relative `runbook_url` (README.md#anchor) made absolute."""
-    groups = copy.deepcopy(yaml.safe_load(RULE_FILE.read_text())["groups"])
+    groups: list[dict[str, Any]] = copy.deepcopy(yaml.safe_load(RULE_FILE.read_text())["groups"])
     for group in groups:
         for rule in group["rules"]:
             annotations = rule.get("annotations", {})

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -38,6 +39,8 @@ from components.subnets import (
 # Interface endpoints keep image pulls, IRSA token exchanges and log shipping off the NAT.
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs")
 _CLUSTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+# The subnets by (AZ, tier).
+Subnets = Mapping[tuple[str, str], aws.ec2.Subnet]
 
 
 @dataclass(frozen=True)
@@ -185,10 +188,11 @@ class Network(pulumi.ComponentResource):
             "flow_log_group_name": self.flow_log_group_name,
         })
 
-    def _child(self, **kwargs) -> pulumi.ResourceOptions:
+    def _child(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
-    def _table(self, role: str, vpc: aws.ec2.Vpc, routes: list) -> aws.ec2.RouteTable:
+    def _table(self, role: str, vpc: aws.ec2.Vpc,
+               routes: list[aws.ec2.RouteTableRouteArgs]) -> aws.ec2.RouteTable:
         return aws.ec2.RouteTable(
             f"{self._name}-{role}-rt", vpc_id=vpc.id, routes=routes,
             tags=with_name(self._args.tags, f"{self._name}-{role}-rt"), opts=self._child())
@@ -198,13 +202,15 @@ class Network(pulumi.ComponentResource):
             f"{self._name}-{key}-rta", route_table_id=table.id, subnet_id=subnet.id,
             opts=self._child())
 
-    def _public_routes(self, vpc, igw, azs, subnets) -> None:
+    def _public_routes(self, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, azs: list[str],
+                       subnets: Subnets) -> None:
         table = self._table("public", vpc, [aws.ec2.RouteTableRouteArgs(
             cidr_block="0.0.0.0/0", gateway_id=igw.id)])
         for az in azs:
             self._associate(table, subnets[az, "public"], f"public-{az}")
 
-    def _nat_gateways(self, igw, azs, subnets) -> dict[str, aws.ec2.NatGateway]:
+    def _nat_gateways(self, igw: aws.ec2.InternetGateway, azs: list[str],
+                      subnets: Subnets) -> dict[str, aws.ec2.NatGateway]:
         nats = {}
         for az in nat_azs(azs, self._args.nat_mode):
             eip = aws.ec2.Eip(f"{self._name}-nat-{az}", domain="vpc",
@@ -217,7 +223,9 @@ class Network(pulumi.ComponentResource):
                 opts=self._child(depends_on=[igw]))
         return nats
 
-    def _private_routes(self, vpc, azs, nats, subnets) -> list[aws.ec2.RouteTable]:
+    def _private_routes(self, vpc: aws.ec2.Vpc, azs: list[str],
+                        nats: dict[str, aws.ec2.NatGateway],
+                        subnets: Subnets) -> list[aws.ec2.RouteTable]:
         """One table per AZ even with a single NAT, so switching NAT mode changes a route,
         never a table."""
         tables = []
@@ -229,7 +237,8 @@ class Network(pulumi.ComponentResource):
             tables.append(table)
         return tables
 
-    def _isolated_routes(self, vpc, azs, subnets) -> aws.ec2.RouteTable:
+    def _isolated_routes(self, vpc: aws.ec2.Vpc, azs: list[str],
+                         subnets: Subnets) -> aws.ec2.RouteTable:
         """No route out: the data tier only answers the VPC."""
         table = self._table("isolated", vpc, [])
         for az in azs:
@@ -253,7 +262,8 @@ class Network(pulumi.ComponentResource):
                 egress=[aws.ec2.NetworkAclEgressArgs(**rule) for rule in numbered(table.egress)],
                 tags=with_name(tags, f"{name}-{tier}-acl"), opts=self._child())
 
-    def _endpoints(self, vpc, route_tables, private_subnet_ids) -> aws.ec2.SecurityGroup:
+    def _endpoints(self, vpc: aws.ec2.Vpc, route_tables: list[aws.ec2.RouteTable],
+                   private_subnet_ids: list[pulumi.Output[str]]) -> aws.ec2.SecurityGroup:
         aws.ec2.VpcEndpoint(
             f"{self._name}-endpoint-s3", vpc_id=vpc.id,
             service_name=f"com.amazonaws.{self._args.region}.s3", vpc_endpoint_type="Gateway",
@@ -278,7 +288,7 @@ class Network(pulumi.ComponentResource):
                 tags=with_name(self._args.tags, f"{self._name}-{role}"), opts=self._child())
         return sg
 
-    def _flow_logs(self, vpc) -> aws.cloudwatch.LogGroup:
+    def _flow_logs(self, vpc: aws.ec2.Vpc) -> aws.cloudwatch.LogGroup:
         name, args = self._name, self._args
         log_group = retained_log_group(
             f"{name}-flow-logs", f"/aws/vpc/{args.cluster_name}/flow-logs",

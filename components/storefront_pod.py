@@ -7,6 +7,7 @@ context; they differ in command, probes and service account.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -56,7 +57,7 @@ def _volumes(password_class: pulumi.Input[str] | None) -> list[k8s.core.v1.Volum
 
 def _container(
     image: pulumi.Input[str], config_map: pulumi.Input[str], secret: pulumi.Input[str],
-    resources: kube.Resources, password_class: pulumi.Input[str] | None, **extra: object,
+    resources: kube.Resources, password_class: pulumi.Input[str] | None, **extra: Any,
 ) -> k8s.core.v1.ContainerArgs:
     mounts = [kube.mount(TMP_VOLUME, "/tmp"),  # noqa: S108 - a private emptyDir
               kube.mount(METRICS_VOLUME, METRICS_DIR)]

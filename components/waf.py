@@ -41,7 +41,8 @@ def managed_rule(prefix: str, group: str, priority: int) -> aws.wafv2.WebAclRule
         name=group,
         priority=priority,
         override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
-            none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
+            # The generated class of an empty block has an unannotated __init__.
+            none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),  # type: ignore[no-untyped-call]
         statement=aws.wafv2.WebAclRuleStatementArgs(
             managed_rule_group_statement=aws.wafv2.
             WebAclRuleStatementManagedRuleGroupStatementArgs(vendor_name="AWS", name=group)),

@@ -72,7 +72,7 @@ def admin_required(view):
     return wrapper
 
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 UNAUTHORIZED = (401, "UNAUTHORIZED")
 FORBIDDEN = (403, "FORBIDDEN")
 

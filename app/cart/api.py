@@ -22,7 +22,7 @@ blp = Blueprint("cart", __name__, url_prefix="/cart",
                 description="The shopping cart of a guest (X-Cart-Token) or of the signed-in "
                             "shopper (Bearer token).")
 
-OPTIONAL_AUTH = [{}, {"bearerAuth": []}]
+OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 TOKEN_HEADER = {"X-Cart-Token": {"description": "The guest's cart token (guests only).",
                                  "schema": {"type": "string"}}}
 

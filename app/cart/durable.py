@@ -120,7 +120,7 @@ class UserCart:
             return False
         count = db.session.scalar(sa.select(sa.func.count()).select_from(CartItem).where(
             CartItem.user_id == self.user_id))
-        return count >= MAX_LINES
+        return (count or 0) >= MAX_LINES
 
     def _refusal(self, product_id: int, quantity: int, adding: bool) -> LineWrite:
         """Why a write was refused, in the order the guest cart's script checks."""

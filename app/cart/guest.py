@@ -53,7 +53,7 @@ def new_token() -> str:
 
 
 def is_valid_token(token: str | None) -> bool:
-    return bool(token) and _TOKEN_PATTERN.fullmatch(token) is not None
+    return bool(token and _TOKEN_PATTERN.fullmatch(token))
 
 
 def cart_key(token: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from app.models import ORDER_STATUSES
@@ -9,7 +11,7 @@ from app.orders.address import FIELD_LIMITS
 from app.orders.service import MAX_IDEMPOTENCY_KEY_LENGTH
 from app.pagination import PageArgsSchema, PageMetaSchema
 
-MONEY = {"as_string": True, "places": 2}
+MONEY: dict[str, Any] = {"as_string": True, "places": 2}
 
 
 def _text(name: str, required: bool = True) -> fields.String:

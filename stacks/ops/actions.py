@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
+from boto3.session import Session
 
 from stacks.ops.base import (
     ASSETS_BUCKET_OUTPUT,
@@ -26,7 +26,6 @@ from stacks.ops.base import (
 )
 from stacks.ops.progress import wait_for_snapshot
 
-Session = boto3.session.Session
 STATIC_PREFIX = "static/"
 STATIC_INVALIDATION = "/static/*"
 # A fingerprinted name (app.3f9a2c1b.css) never changes content, so browsers may keep it a
@@ -58,7 +57,9 @@ def _stamp() -> str:
 
 
 def _instance(rds: Any, identifier: str) -> Mapping[str, Any]:
-    return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+    instance: Mapping[str, Any] = rds.describe_db_instances(
+        DBInstanceIdentifier=identifier)["DBInstances"][0]
+    return instance
 
 
 def _tags(instance: Mapping[str, Any], **extra: str) -> list[dict[str, str]]:

@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Registers `ops` and its commands on the `python -m stacks` parser."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--stack", help="Pulumi stack whose outputs to use (default: selected)")

@@ -175,7 +175,9 @@ def run(args: argparse.Namespace) -> int:
     return 1 if policies.blocking(findings) else 0
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Registers `plan` on the `python -m stacks` parser."""
     plan = subparsers.add_parser(
         "plan", help="the stack's resources offline, under the mock engine",

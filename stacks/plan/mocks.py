@@ -81,7 +81,7 @@ class ShopMocks(pulumi.runtime.Mocks):
         # An explicit AWS provider's id -> its region: what its resources' ARNs name.
         self.provider_regions: dict[str, str] = {}
 
-    def new_resource(self, args: sdk_mocks.MockResourceArgs) -> tuple[str, dict]:
+    def new_resource(self, args: sdk_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         provider_id = (args.provider or "").rsplit("::", 1)[-1]
         region = self.provider_regions.get(provider_id, self.region)
         fake = _Fake(args.typ, args.name, dict(args.inputs), region)
@@ -96,7 +96,7 @@ class ShopMocks(pulumi.runtime.Mocks):
             state["metadata"] = _kubernetes_metadata(fake)
         return resource_id, state
 
-    def call(self, args: sdk_mocks.MockCallArgs) -> dict:  # type: ignore[override]
+    def call(self, args: sdk_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         answer = _DATA_SOURCES.get(args.token)
         if answer is None:
             raise NotImplementedError(
@@ -379,7 +379,7 @@ _OUTPUTS: dict[str, Callable[[_Fake, str], dict[str, Any]]] = {
 }
 
 
-def _availability_zones(region: str, _args: dict) -> dict[str, Any]:
+def _availability_zones(region: str, _args: dict[str, Any]) -> dict[str, Any]:
     letters = "abcd"
     return {
         "id": region,
@@ -389,7 +389,7 @@ def _availability_zones(region: str, _args: dict) -> dict[str, Any]:
     }
 
 
-def _caller_identity(_region: str, _args: dict) -> dict[str, Any]:
+def _caller_identity(_region: str, _args: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": ACCOUNT_ID,
         "accountId": ACCOUNT_ID,
@@ -398,7 +398,7 @@ def _caller_identity(_region: str, _args: dict) -> dict[str, Any]:
     }
 
 
-def _ecr_authorization_token(region: str, args: dict) -> dict[str, Any]:
+def _ecr_authorization_token(region: str, args: dict[str, Any]) -> dict[str, Any]:
     registry = args.get("registryId") or ACCOUNT_ID
     return {
         "id": region,
@@ -419,7 +419,7 @@ _ALB_ZONES = {"us-east-1": "Z35SXDOTRQ7X7K", "us-west-2": "Z1H1FL5HABSF5",
               "eu-west-1": "Z32O12XQLNTSW2", "eu-central-1": "Z215JYRZR1TBD5"}
 
 
-def _managed_prefix_list(region: str, args: dict) -> dict[str, Any]:
+def _managed_prefix_list(region: str, args: dict[str, Any]) -> dict[str, Any]:
     region = args.get("region") or region
     if args.get("name") != CLOUDFRONT_ORIGIN_FACING or region not in _CLOUDFRONT_PREFIX_LISTS:
         raise NotImplementedError(f"the mock engine fakes only {CLOUDFRONT_ORIGIN_FACING} in "
@@ -443,7 +443,7 @@ _S3_PREFIX_LISTS = {
 }
 
 
-def _prefix_list(region: str, args: dict) -> dict[str, Any]:
+def _prefix_list(region: str, args: dict[str, Any]) -> dict[str, Any]:
     region = args.get("region") or region
     known = _S3_PREFIX_LISTS.get(region)
     if known is None or args.get("name") != f"com.amazonaws.{region}.s3":
@@ -454,7 +454,7 @@ def _prefix_list(region: str, args: dict) -> dict[str, Any]:
             "cidrBlocks": list(cidrs)}
 
 
-def _load_balancer_zone(region: str, args: dict) -> dict[str, Any]:
+def _load_balancer_zone(region: str, args: dict[str, Any]) -> dict[str, Any]:
     region = args.get("region") or region
     kind = args.get("loadBalancerType") or "application"
     if kind != "application" or region not in _ALB_ZONES:
@@ -463,7 +463,7 @@ def _load_balancer_zone(region: str, args: dict) -> dict[str, Any]:
     return {"id": _ALB_ZONES[region], "region": region, "loadBalancerType": kind}
 
 
-_DATA_SOURCES: dict[str, Callable[[str, dict], dict[str, Any]]] = {
+_DATA_SOURCES: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_authorization_token,

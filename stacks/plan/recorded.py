@@ -13,7 +13,8 @@ from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, Mocks
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import get_project, get_stack
 
 SECRET = "[secret]"  # noqa: S105 - the mask, not a password
@@ -100,7 +101,7 @@ class Recorded:
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, which also keeps a plain record of every registration."""
 
-    def __init__(self, mocks) -> None:
+    def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
         self.records: list[RecordedResource] = []
 
@@ -111,14 +112,19 @@ class RecordingMonitor(MockMonitor):
             type_ = f"{parent_type}${type_}"
         return f"urn:pulumi:{get_stack()}::{get_project()}::{type_}::{name}"
 
-    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
-        response = super().RegisterResource(request)
+    def RegisterResource(  # noqa: N802 - the gRPC method name
+            self, request: resource_pb2.RegisterResourceRequest,
+    ) -> resource_pb2.RegisterResourceResponse:
+        # The SDK's mock monitor is untyped; its answer is that message.
+        response: resource_pb2.RegisterResourceResponse = (
+            super().RegisterResource(request))  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.records.append(_record(request, response.urn, response.id))
         return response
 
 
-def _record(request, urn: str, resource_id: str) -> RecordedResource:
+def _record(request: resource_pb2.RegisterResourceRequest, urn: str,
+            resource_id: str) -> RecordedResource:
     return RecordedResource(
         urn=urn,
         id=resource_id,

@@ -160,7 +160,9 @@ def _print_list(previews: list[dict[str, str]]) -> None:
         print(f"{item['stack']:<24} {item['url'] or '-':<48} {expiry}")
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Registers `preview` on the `python -m stacks` parser."""
     command = subparsers.add_parser(
         "preview", help="preview environments on the dev cluster (needs the Pulumi CLI)",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,8 +211,11 @@ def _load_balancer_cidrs(base: pulumi.StackReference) -> list[pulumi.Output[str]
     list before the reference resolves, so it takes as many as the VPC can have, repeating the
     first for a missing one (a repeated peer admits nothing more)."""
     cidrs = base.require_output("loadBalancerCidrs")
-    return [cidrs.apply(lambda values, i=i: values[i] if i < len(values) else values[0])
-            for i in range(MAX_AZS)]
+    return [cidrs.apply(_nth_or_first(i)) for i in range(MAX_AZS)]
+
+
+def _nth_or_first(index: int) -> Callable[[list[str]], str]:
+    return lambda values: values[index] if index < len(values) else values[0]
 
 
 def _export(environment: PreviewEnvironment, base_stack: str) -> None:

@@ -101,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(diff, fail=not args.no_fail)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Registers `diff` on the `python -m stacks` parser."""
     diff = subparsers.add_parser(
         "diff", help="what changes between two plans, or since a git ref",

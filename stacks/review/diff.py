@@ -55,7 +55,7 @@ OPTIONS_PREFIX = "(options)"
 def load_plan(path: Path) -> dict[str, Any]:
     """A plan file, checked enough that comparing it cannot fail halfway."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DiffError(f"{path}: no such plan file") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:

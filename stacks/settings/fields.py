@@ -104,7 +104,7 @@ def boolean(key: str, raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
     if raw in ("true", "false"):
-        return raw == "true"
+        return bool(raw == "true")
     raise Invalid(f"{key} must be true or false, got {show(raw)}")
 
 
@@ -128,8 +128,8 @@ def timestamp(key: str, raw: Any) -> str:
     if raw in ("", None):
         return ""
     if isinstance(raw, datetime.datetime):
-        raw = raw.astimezone(datetime.UTC) if raw.tzinfo else raw.replace(tzinfo=datetime.UTC)
-        return raw.strftime(TIMESTAMP_FORMAT)
+        moment = raw.astimezone(datetime.UTC) if raw.tzinfo else raw.replace(tzinfo=datetime.UTC)
+        return moment.strftime(TIMESTAMP_FORMAT)
     try:
         datetime.datetime.strptime(raw, TIMESTAMP_FORMAT)
     except (TypeError, ValueError):

@@ -128,6 +128,7 @@ def test_ci_lints_and_runs_make_test_against_postgres_and_redis():
     document = workflow("ci.yml")
     assert set(document["on"]) == {"pull_request", "workflow_call"}
     assert "ruff check ." in runs(document["jobs"]["lint"])
+    assert re.search(r"^mypy$", runs(document["jobs"]["lint"]), re.MULTILINE)
     test = document["jobs"]["test"]
     assert re.search(r"^make test\b", runs(test), re.MULTILINE)
     assert set(test["services"]) == {"postgres", "redis"}
@@ -267,6 +268,8 @@ def test_jenkins_has_the_same_stages_and_gates_prod_on_an_approval():
     approve = jenkinsfile[jenkinsfile.index("stage('Approve prod')"):]
     assert "when { tag 'v*' }" in approve and "input message:" in approve
     assert "make test" in jenkinsfile
+    lint = jenkinsfile[jenkinsfile.index("stage('Lint')"):jenkinsfile.index("stage('Test')")]
+    assert ".venv/bin/ruff check ." in lint and ".venv/bin/mypy'" in lint
     assert "--base origin/${env.CHANGE_TARGET}" in jenkinsfile
     # Every update and preview goes through pulumiRun; prod's run inside its VPC.
     assert re.findall(r"pulumiRun\('([^']+)', '(\w+)'\)", jenkinsfile) == [
