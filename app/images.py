@@ -94,7 +94,7 @@ def render_set(data: bytes, widths: tuple[int, ...] = WIDTHS,
     """Every rendition of ``data``. ``digest`` names the set when the bytes are made from
     something smaller that already identifies them (a generated picture's inputs)."""
     image = open_checked(data)
-    source_type = FORMATS[image.format]
+    source_type = FORMATS[image.format or ""]  # open_checked admits only FORMATS
     image = ImageOps.exif_transpose(image)  # a phone's portrait photo stays upright
     fallback = _fallback_type(source_type, image)
     image = _normalised_mode(image, fallback)

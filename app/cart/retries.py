@@ -25,6 +25,7 @@ import json
 import logging
 from collections.abc import Callable
 from contextlib import suppress
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -137,7 +138,8 @@ class _GuestLedger:
         name = self._name(key)
         if self.redis.set(name, f"pending:{request_hash}", nx=True, ex=PENDING_TTL_SECONDS):
             return True
-        state, _, seen = (self.redis.get(name) or "pending:").partition(":")
+        stored = cast(str | None, self.redis.get(name))  # the client decodes responses
+        state, _, seen = (stored or "pending:").partition(":")
         if seen and not hmac.compare_digest(seen, request_hash):
             raise _reused()
         if state != "done":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -274,7 +275,7 @@ def _name_demo_pictures(category_ids: dict[str, int]) -> list[int]:
     products = db.session.execute(sa.select(Product.id, Product.name, Product.category_id)
                                   .where(Product.category_id.in_(slugs),
                                          Product.image_url.is_(None)))
-    changes = [{"id": product_id, "image_url": demo_media.demo_url(
+    changes: list[dict[str, Any]] = [{"id": product_id, "image_url": demo_media.demo_url(
         product_id, name, slugs[category_id])} for product_id, name, category_id in products]
     if changes:
         db.session.execute(sa.update(Product), changes)

@@ -21,10 +21,12 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any
 
 import redis
 from redis.exceptions import RedisError
+from redis.typing import KeyT, StreamIdT
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def format_event(event_id: str, name: str, data: str) -> bytes:
 def events(reader: redis.Redis, keys: Sequence[str], cursor: list[str], *,
            heartbeat: float, lifetime: float, on_close: Callable[[], None],
            client_gone: Callable[[], bool] = lambda: False,
-           clock: Callable[[], float] = time.monotonic) -> Iterator[bytes]:
+           clock: Callable[[], float] = time.monotonic) -> Generator[bytes, None, None]:
     """The body of one stream. ``on_close`` runs however it ends (a client gone, the
     lifetime over, Redis failing). ``client_gone`` is asked between reads, so a closed tab
     frees its thread within CLIENT_CHECK_SECONDS instead of at the next failed write."""
@@ -71,7 +73,8 @@ def events(reader: redis.Redis, keys: Sequence[str], cursor: list[str], *,
         while (left := deadline - clock()) > 0:
             block = min(heartbeat, CLIENT_CHECK_SECONDS, left)
             try:
-                batch = reader.xread(positions, count=BATCH, block=max(1, int(block * 1000)))
+                streams: dict[KeyT, StreamIdT] = {key: at for key, at in positions.items()}
+                batch = reader.xread(streams, count=BATCH, block=max(1, int(block * 1000)))
             except RedisError as exc:
                 log.warning("live stream ended: Redis failed (%s)", type(exc).__name__)
                 yield f"retry: {OUTAGE_RETRY_MS}\n\n".encode()
@@ -94,7 +97,7 @@ class Body:
     it never started iterating (a client gone before the headers), where a generator's
     ``finally`` would never run and the stream's slots would stay taken."""
 
-    def __init__(self, chunks: Iterator[bytes], on_close: Callable[[], None]):
+    def __init__(self, chunks: Generator[bytes, None, None], on_close: Callable[[], None]):
         self._chunks = chunks
         self._on_close = on_close
 
@@ -111,7 +114,8 @@ class Body:
             self._on_close()
 
 
-def _entries(batch: list, keys: Sequence[str], positions: dict[str, str]) -> Iterator[bytes]:
+def _entries(batch: Iterable[Any], keys: Sequence[str], positions: dict[str, str]
+             ) -> Iterator[bytes]:
     """Entries as SSE events (the reader decodes responses to str)."""
     for key, entries in batch:
         for entry_id, fields in entries:

@@ -99,14 +99,14 @@ def _open(live, user: User | None, keys: list[str]) -> Response:
         live.workers.release()
         return _refuse(503, "live updates are unavailable right now", retry_after=10,
                        reason="redis_unavailable")
-    if member is None:
+    if member is None or cursor is None:  # (a member always has a cursor)
         live.workers.release()
         return _refuse(429, "too many live connections are open; close a tab",
                        retry_after=int(lifetime), reason="too_many_streams")
     client_socket = _client_socket(config["LIVE_SEND_TIMEOUT_SECONDS"])
 
     STREAMS.inc()
-    released = []
+    released: list[bool] = []
 
     def on_close() -> None:
         if released:  # both the body's end and the server's close() call it

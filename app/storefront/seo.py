@@ -114,14 +114,14 @@ def product_structured_data(product: Product) -> dict[str, Any]:
         },
     }
     if product.image_url:
-        data["image"] = _image_urls(product)
+        data["image"] = _image_urls(product.image_url)
     return data
 
 
-def _image_urls(product: Product) -> list[str]:
+def _image_urls(image_url: str) -> list[str]:
     """The full-size picture first, then its WebP: what Google's guidelines ask for."""
-    found = image_set_of(product.image_url)
-    urls = [absolute_url(product.image_url)]
+    found = image_set_of(image_url)
+    urls = [absolute_url(image_url)]
     if found is not None:
         largest_webp = max((v for v in found.variants if v.content_type == "image/webp"),
                            key=lambda v: v.width)

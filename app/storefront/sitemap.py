@@ -144,8 +144,8 @@ def _newest_per_page(pages: int) -> dict[int, datetime]:
     for position, changed in enumerate(categories):
         note(_fixed_count() + position, changed)
     shift = _fixed_count() + len(categories)
-    position = (sa.func.row_number().over(order_by=Product.id) - 1 + shift)
-    numbered = (sa.select((position // size).label("chunk"), Product.updated_at)
+    row_position = (sa.func.row_number().over(order_by=Product.id) - 1 + shift)
+    numbered = (sa.select((row_position // size).label("chunk"), Product.updated_at)
                 .where(Product.is_active).subquery())
     for chunk, changed in db.session.execute(
             sa.select(numbered.c.chunk, sa.func.max(numbered.c.updated_at))

@@ -17,7 +17,9 @@ class ShopForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            field = super().bind_field(form, unbound_field, options)
+            # WTForms builds the form's Meta from this class and its bases' Meta at run time,
+            # so super() reaches DefaultMeta, which the type checker cannot see.
+            field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
             if isinstance(field, StringField):
                 field.validators = [PlainText(), *field.validators]
             return field
