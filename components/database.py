@@ -17,6 +17,7 @@ the count.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +149,7 @@ def parameters(slow_statement_ms: int) -> list[aws.rds.ParameterGroupParameterAr
     ]
 
 
-def master_secret_arn(secrets: list[Any] | None) -> str:
+def master_secret_arn(secrets: Sequence[Any] | None) -> str:
     """The ARN of the secret RDS keeps the master password in (empty while unknown)."""
     for secret in secrets or []:
         arn = secret.get("secret_arn") if isinstance(secret, dict) else secret.secret_arn

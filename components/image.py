@@ -52,8 +52,8 @@ def validate_platforms(platforms: pulumi.Input[Sequence[str]]) -> None:
     """Known only when given as a list (a preview's come from its base stack, already checked)."""
     if isinstance(platforms, pulumi.Output):
         return
-    if isinstance(platforms, str) or not platforms or any(
-            platform not in SUPPORTED_PLATFORMS for platform in platforms):
+    if (isinstance(platforms, str) or not isinstance(platforms, Sequence) or not platforms
+            or any(platform not in SUPPORTED_PLATFORMS for platform in platforms)):
         raise ValueError(f"platforms must be one or more of {', '.join(SUPPORTED_PLATFORMS)}, "
                          f"got {platforms!r}")
 

@@ -15,7 +15,7 @@ Karpenter's controller runs on the managed node group, which stays as the system
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,6 +128,17 @@ def node_pool_spec(args: KarpenterArgs) -> dict[str, Any]:
     }
 
 
+
+def _nth(index: int) -> Callable[[Sequence[str]], str]:
+    """The `index`th of a list, for an apply (a lambda in a loop would see the last index)."""
+    return lambda values: values[index]
+
+
+def _aws_managed_policy_arn(policy: str) -> Callable[[str], str]:
+    """The ARN of the AWS managed `policy` in a partition, for an apply."""
+    return lambda partition: f"arn:{partition}:iam::aws:policy/{policy}"
+
+
 class Karpenter(pulumi.ComponentResource):
     """Outputs: `controller_role_arn`, `node_role_name`, `queue_name`."""
 
@@ -169,7 +180,7 @@ class Karpenter(pulumi.ComponentResource):
         ids = pulumi.Output.from_input(args.private_subnet_ids)
         for index in range(args.private_subnet_count):
             aws.ec2.Tag(f"{self._name}-subnet-{index}-discovery",
-                        resource_id=ids.apply(lambda values, i=index: values[i]),
+                        resource_id=ids.apply(_nth(index)),
                         key=DISCOVERY_TAG, value=args.cluster_name, opts=self._child())
         aws.ec2.Tag(f"{self._name}-nodes-sg-discovery", resource_id=args.node_security_group_id,
                     key=DISCOVERY_TAG, value=args.cluster_name, opts=self._child())
@@ -184,8 +195,7 @@ class Karpenter(pulumi.ComponentResource):
         for policy in NODE_POLICIES:
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}", role=role.name,
-                policy_arn=partition.apply(lambda p, policy=policy:
-                                           f"arn:{p}:iam::aws:policy/{policy}"),
+                policy_arn=partition.apply(_aws_managed_policy_arn(policy)),
                 opts=self._child())
         # Lets the nodes join: EKS maps the role to system:nodes itself for EC2_LINUX.
         aws.eks.AccessEntry(

@@ -26,7 +26,7 @@ from components.arg_checks import (
     with_name,
 )
 from components.log_groups import require_retention, retained_log_group
-from components.network_acls import AclLayout, acl_tables, numbered, tier_cidrs_of
+from components.network_acls import AclLayout, AclTable, acl_tables, numbered, tier_cidrs_of
 from components.subnets import (
     NAT_MODES,
     SLOT_LETTERS,
@@ -245,7 +245,8 @@ class Network(pulumi.ComponentResource):
             self._associate(table, subnets[az, "isolated"], f"isolated-{az}")
         return table
 
-    def _network_acls(self, vpc, azs, subnets, tables) -> None:
+    def _network_acls(self, vpc: aws.ec2.Vpc, azs: list[str], subnets: Subnets,
+                      tables: Mapping[str, AclTable]) -> None:
         """One ACL per tier; the VPC's default ACL (allow all) is stripped, so a subnet that
         misses its tier's ACL admits nothing rather than everything."""
         name, tags = self._name, self._args.tags

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
 ANYWHERE = "0.0.0.0/0"
 EPHEMERAL = (1024, 65535)
@@ -57,6 +58,20 @@ class AclLayout:
     managed_endpoint_ports: Sequence[int] = ()
 
 
+class AclRuleArgs(TypedDict):
+    """The keyword arguments of aws.ec2.NetworkAclIngressArgs / NetworkAclEgressArgs that a
+    rule sets, typed so the SDK constructors check them."""
+
+    rule_no: int
+    action: str
+    protocol: str
+    cidr_block: str
+    from_port: int
+    to_port: int
+    icmp_type: NotRequired[int | None]
+    icmp_code: NotRequired[int | None]
+
+
 @dataclass(frozen=True)
 class AclRule:
     """One entry, in the shape of aws.ec2.NetworkAcl's ingress/egress arguments."""
@@ -69,12 +84,13 @@ class AclRule:
     icmp_type: int | None = None
     icmp_code: int | None = None
 
-    def as_args(self, rule_no: int) -> dict[str, object]:
-        args: dict[str, object] = {"rule_no": rule_no, "action": "allow",
-                                   "protocol": self.protocol, "cidr_block": self.cidr_block,
-                                   "from_port": self.from_port, "to_port": self.to_port}
+    def as_args(self, rule_no: int) -> AclRuleArgs:
+        args: AclRuleArgs = {"rule_no": rule_no, "action": "allow",
+                             "protocol": self.protocol, "cidr_block": self.cidr_block,
+                             "from_port": self.from_port, "to_port": self.to_port}
         if self.icmp_type is not None:
-            args.update(icmp_type=self.icmp_type, icmp_code=self.icmp_code)
+            args["icmp_type"] = self.icmp_type
+            args["icmp_code"] = self.icmp_code
         return args
 
 
@@ -176,7 +192,7 @@ def validate_layout(layout: AclLayout) -> None:
             raise ValueError(f"{field} must not repeat a port, got {list(ports)}")
 
 
-def numbered(rules: Sequence[AclRule]) -> list[dict[str, object]]:
+def numbered(rules: Sequence[AclRule]) -> list[AclRuleArgs]:
     """Rule numbers in steps of 10 from 100, leaving room to insert a rule by hand."""
     return [rule.as_args(FIRST_RULE_NUMBER + RULE_NUMBER_STEP * index)
             for index, rule in enumerate(rules)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -37,6 +38,8 @@ GUARDDUTY_FEATURES = {
 _TRAIL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,127}")
 _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
 _EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[a-z]{2,}")
+# What a rule's Slack message is made of: (input paths, input template) of its target.
+SlackMessage = tuple[Mapping[str, str], str]
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ class SecurityLogs(pulumi.ComponentResource):
                                "detector_id": self.detector_id,
                                "alert_topic_arn": self.alert_topic_arn})
 
-    def _child(self, **kwargs) -> pulumi.ResourceOptions:
+    def _child(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
     def _trail(self, key: aws.kms.Key, account_id: str, trail: str,
@@ -168,10 +171,10 @@ class SecurityLogs(pulumi.ComponentResource):
             self._slack(rules)
         return topic.arn
 
-    def _rules(self) -> dict[str, tuple[aws.cloudwatch.EventRule, tuple[dict, str]]]:
+    def _rules(self) -> dict[str, tuple[aws.cloudwatch.EventRule, SlackMessage]]:
         """Each rule with the Slack message it becomes: {role: (rule, (paths, template))}."""
         name, args = self._name, self._args
-        wanted = {}
+        wanted: dict[str, tuple[str, str, SlackMessage]] = {}
         if args.guardduty:
             wanted["findings"] = ("GuardDuty findings of medium severity and above",
                                   policies.guardduty_findings_pattern(args.min_severity),
@@ -187,7 +190,8 @@ class SecurityLogs(pulumi.ComponentResource):
             tags=with_name(args.tags, f"{name}-{role}"), opts=self._child()), slack)
             for role, (description, pattern, slack) in wanted.items()}
 
-    def _slack(self, rules) -> None:
+    def _slack(self, rules: Mapping[str, tuple[aws.cloudwatch.EventRule, SlackMessage]],
+               ) -> None:
         """Slack's incoming webhooks take a POST with a JSON `text`; EventBridge needs a
         connection with some authorization, so it sends a harmless header the webhook
         ignores: the webhook URL is the secret."""

@@ -9,7 +9,7 @@ secret and nothing else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
@@ -51,10 +51,14 @@ def password_class(name: str, args: StorefrontArgs, ns: pulumi.Input[str],
     """The SecretProviderClass both pods mount, or None when the URLs carry the password."""
     if args.data.database_password is None:
         return None
-    return secret_store.secret_provider_class(
+    provider_class = secret_store.secret_provider_class(
         f"{name}-database-password", ns, args.data.database_password, args.region,
         pod_identity=args.oidc is not None and args.oidc.pod_identity, labels=WEB_LABELS,
-        parent=parent).metadata["name"]
+        parent=parent)
+    # pulumi_kubernetes' CustomResource declares no output properties, yet the SDK sets
+    # `metadata` on it at runtime (an Output of the object's metadata): the stubs are wrong.
+    metadata: pulumi.Output[Any] = provider_class.metadata  # type: ignore[attr-defined]
+    return metadata["name"]
 
 
 def web_role(name: str, args: StorefrontArgs, parent: pulumi.Resource) -> aws.iam.Role | None:

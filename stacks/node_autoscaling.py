@@ -6,7 +6,8 @@ from __future__ import annotations
 import pulumi
 
 from components.addons import ClusterAddons
-from components.cluster import Cluster, ami_type_for
+from components.architecture import ami_type_for
+from components.cluster import Cluster
 from components.irsa import OidcProvider
 from components.karpenter import Karpenter, KarpenterArgs
 from components.network import Network

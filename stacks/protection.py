@@ -10,6 +10,9 @@ fails the pull request that replaces one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pulumi
 
 from stacks.policy.stateful import is_stateful
@@ -35,6 +38,6 @@ def register(settings: Settings) -> None:
         pulumi.runtime.register_stack_transformation(protect_stateful)
 
 
-def _camel_keys(props: dict) -> dict:
+def _camel_keys(props: Mapping[str, Any]) -> dict[str, Any]:
     # A transformation sees the SDK's snake_case arguments; the rules read camelCase inputs.
     return {"replicateSourceDb": props.get("replicate_source_db", props.get("replicateSourceDb"))}

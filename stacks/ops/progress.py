@@ -25,7 +25,8 @@ def wait_for_snapshot(rds: Any, name: str, *, out: TextIO | None = None,
     started = clock()
     while True:
         found = rds.describe_db_snapshots(DBSnapshotIdentifier=name)["DBSnapshots"][0]
-        status, percent = found.get("Status", "?"), found.get("PercentProgress", 0)
+        status: str = found.get("Status", "?")
+        percent = found.get("PercentProgress", 0)
         elapsed = clock() - started
         print(f"snapshot {name}: {status}, {percent}% ({elapsed:.0f}s)", file=out, flush=True)
         if status == "available":

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
+from boto3.session import Session
 
 from stacks.ops.base import (
     ASSETS_BUCKET_OUTPUT,
@@ -28,7 +28,6 @@ from stacks.ops.base import (
     aws,
 )
 
-Session = boto3.session.Session
 RECOVERY_REGION_OUTPUT = "recoveryRegion"
 RECOVERY_BACKUP_OUTPUT = "databaseRecoveryBackupArn"
 MEDIA_REPLICA_DOMAIN_OUTPUT = "mediaReplicaDomainName"
@@ -80,7 +79,8 @@ def _replicated_backup(rds: Any, arn: str) -> Mapping[str, Any]:
         DBInstanceAutomatedBackupsArn=arn)["DBInstanceAutomatedBackups"]
     if not found:
         raise OpsError(f"no replicated automated backups {arn} in this region")
-    return found[0]
+    backup: Mapping[str, Any] = found[0]
+    return backup
 
 
 def restore_recovery(args: argparse.Namespace, outputs: StackOutputs, session: Session) -> int:
@@ -145,8 +145,8 @@ def recovery_media(args: argparse.Namespace, outputs: StackOutputs, session: Ses
     return 0
 
 
-def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser,
-                utc_time: Any) -> None:
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser],
+                common: argparse.ArgumentParser, utc_time: Any) -> None:
     restore = commands.add_parser(
         "restore-recovery", parents=[common],
         help="restore the database in the recovery region from its replicated backups")

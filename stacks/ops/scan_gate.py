@@ -12,8 +12,12 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from stacks.ops.base import REPOSITORY_OUTPUT, OpsError, StackOutputs, aws
+
+if TYPE_CHECKING:
+    from boto3.session import Session
 
 # Most severe first: a threshold blocks itself and everything before it.
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
@@ -28,13 +32,14 @@ def blocking(counts: Mapping[str, int], threshold: str) -> dict[str, int]:
     return {severity: counts[severity] for severity in gating if counts.get(severity, 0) > 0}
 
 
-def _findings(ecr, repository: str, tag: str, timeout: float, poll: float) -> dict:
+def _findings(ecr: Any, repository: str, tag: str, timeout: float,
+              poll: float) -> dict[str, Any]:
     """The completed scan of `repository:tag`, waiting up to `timeout` seconds for it."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             with aws("ecr"):
-                result = ecr.describe_image_scan_findings(
+                result: dict[str, Any] = ecr.describe_image_scan_findings(
                     repositoryName=repository, imageId={"imageTag": tag})
         except OpsError as error:
             if "ScanNotFoundException" not in str(error):
@@ -53,7 +58,7 @@ def _findings(ecr, repository: str, tag: str, timeout: float, poll: float) -> di
         time.sleep(poll)
 
 
-def scan_gate(args: argparse.Namespace, outputs: StackOutputs, session) -> int:
+def scan_gate(args: argparse.Namespace, outputs: StackOutputs, session: Session) -> int:
     repository = args.repository or outputs.require(REPOSITORY_OUTPUT)
     threshold = args.fail_on
     if args.dry_run:

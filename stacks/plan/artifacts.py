@@ -120,7 +120,7 @@ def run_image_targets(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Registers `manifests` and `image-targets` on the `python -m stacks` parser."""
     manifests = subparsers.add_parser(
         "manifests", help="write the stack's Kubernetes objects as YAML files (for checkov)")

@@ -34,8 +34,9 @@ def prod_cluster_access(type_: str, inputs: Mapping[str, Any], ctx: Context) -> 
     entries = inputs.get("accessEntries") or {}
     principals: list[str] = []
     for key in (ADMIN, DEPLOY):
-        entry = entries.get(key) if isinstance(entries, Mapping) else None
-        principal = text(entry.get("principalArn")) if isinstance(entry, Mapping) else None
+        found = entries.get(key) if isinstance(entries, Mapping) else None
+        entry: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        principal = text(entry.get("principalArn"))
         if not principal or not _ROLE_ARN.fullmatch(principal):
             yield (f"prod cluster has no '{key}' access entry for an IAM role ({_WHO[key]}): "
                    f"set shop:cluster{key.title()}RoleArn")

@@ -19,8 +19,9 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from stacks.review.diff import DiffError, diff_plans, load_plan
 from stacks.review.diff_model import PlanDiff
@@ -43,7 +44,7 @@ def plans_since(ref: str, stack: str, root: Path = ROOT) -> tuple[dict[str, Any]
         return load_plan(before), load_plan(after)
 
 
-def _timed(what: str, step) -> None:  # noqa: ANN001 - a thunk
+def _timed(what: str, step: Callable[[], object]) -> None:
     """Progress on stderr, so stdout stays the diff alone (a comment, a pipe)."""
     started = time.monotonic()
     print(f"diff: {what}...", file=sys.stderr, flush=True)
@@ -51,7 +52,7 @@ def _timed(what: str, step) -> None:  # noqa: ANN001 - a thunk
     print(f"diff: {what}: done in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
 
 
-def use_colour(stream=None, env=None) -> bool:  # noqa: ANN001
+def use_colour(stream: TextIO | None = None, env: Mapping[str, str] | None = None) -> bool:
     """Colour for a terminal, never for a pipe or a file, never with NO_COLOR set
     (https://no-color.org: any value but the empty string)."""
     stream = sys.stdout if stream is None else stream

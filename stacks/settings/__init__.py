@@ -14,8 +14,6 @@ from stacks.settings.loader import (
     MonitoringSettings,
     NetworkSettings,
     PreviewSettings,
-    RecoverySettings,
-    SecurityLogSettings,
     Settings,
     SettingsError,
     SmtpSettings,
@@ -24,6 +22,7 @@ from stacks.settings.loader import (
     load_from_mapping,
     missing_secrets,
 )
+from stacks.settings.safeguards import RecoverySettings, SecurityLogSettings
 
 __all__ = [
     "CacheSettings",

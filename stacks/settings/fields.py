@@ -172,7 +172,8 @@ def cidr_list(key: str, raw: Any) -> tuple[str, ...]:
 def node_instance_type(key: str, raw: Any) -> str:
     """An instance type whose architecture the node image and the images' platforms follow:
     x86_64 (`t3.medium`) or Graviton arm64 (`t4g.medium`, `m7g.large`)."""
-    value = text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type like 't3.medium'")(key, raw)
+    value: str = text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type like 't3.medium'")(
+        key, raw)
     try:
         architecture_of(value)
     except UnknownArchitecture:
