@@ -6,19 +6,6 @@ knows which property changes force a replacement (``provider_sdk`` derives what 
 the working tree or a git ref in a separate process, and ``command`` is the entry point. It may
 import ``stacks.plan.recorded`` (the secret mask), ``stacks.policy.stateful`` and ``stacks.git``;
 it never imports the program itself, because a ref is planned with that ref's own code.
-``replacements`` imports nothing of ``stacks``: the mock engine's ids use it.
+``replacements`` imports nothing of ``stacks``: the mock engine's ids use it, which is why this
+file re-exports nothing (importing the table must not load the diff).
 """
-
-from stacks.review.diff import DiffError, PlanDiff, diff_plans, load_plan
-from stacks.review.render import render_markdown, render_text
-from stacks.review.replacements import forces_replacement
-
-__all__ = [
-    "DiffError",
-    "PlanDiff",
-    "diff_plans",
-    "forces_replacement",
-    "load_plan",
-    "render_markdown",
-    "render_text",
-]

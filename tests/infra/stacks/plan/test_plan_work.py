@@ -21,7 +21,9 @@ from stacks.policy import rules as policies
 from stacks.settings import Settings
 
 # What only the other commands need: `stacks plan` must not import them.
-OTHER_COMMANDS = ("boto3", "botocore", "stacks.ops", "stacks.review", "stacks.previews.command")
+# stacks.review.replacements is the ForceNew table the mock ids read; the diff itself stays out.
+OTHER_COMMANDS = ("boto3", "botocore", "stacks.ops", "stacks.review.command", "stacks.review.diff",
+                  "stacks.previews.command")
 
 
 def test_the_plan_command_imports_no_other_command() -> None:
