@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 
-import pulumi
 import pytest
 
 from components.karpenter import Karpenter, KarpenterArgs
@@ -30,7 +29,8 @@ CR_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 CR_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 ARGS = KarpenterArgs(
     cluster_name="shop-prod", region="eu-west-1", oidc=ADDONS_ARGS.oidc,
-    private_subnet_ids=pulumi.Output.from_input(["subnet-a", "subnet-b", "subnet-c"]),
+    # A plain list: an Output made at import would belong to whichever event loop ran then.
+    private_subnet_ids=["subnet-a", "subnet-b", "subnet-c"],
     private_subnet_count=3, node_security_group_id=NODE_SG, tags=PROD_TAGS)
 
 
