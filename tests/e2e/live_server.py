@@ -97,6 +97,12 @@ def server_environment(database_url: str, metrics_dir: str,
         # Every open page holds a live stream, and a stream a thread (at most half of them,
         # app/live/capacity.py): room for the windows a journey keeps open.
         "GUNICORN_THREADS": "16",
+        # Every window of every test comes from one address, often as one shopper, and a page
+        # left quickly frees its stream only within a second: the per-shopper and
+        # per-address caps (tested in tests/app/test_live_limits.py) would refuse a journey
+        # that clicks through pages faster than that.
+        "LIVE_STREAMS_PER_USER": "100",
+        "LIVE_STREAMS_PER_ADDRESS": "100",
         "LOG_LEVEL": "WARNING",
         # Our own metrics directory: gunicorn empties it at start, and other runs use theirs.
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
