@@ -56,11 +56,11 @@ CACHE_MISSES = Counter("shop_cache_misses_total", "Cache look-ups that went to t
                        ("cache",))
 RATE_LIMITED = Counter("shop_rate_limited_total", "Requests refused by a rate limit.",
                        ("limit",))
-RATE_LIMIT_FAIL_OPEN_MODES = ("memory", "unlimited")
+RATE_LIMIT_FAIL_OPEN_MODES = ("memory",)
 RATE_LIMIT_FAIL_OPEN = Counter(
     "shop_rate_limit_fail_open_total",
     "Requests the rate limits could not count in Redis: counted in this process's memory "
-    "(mode=memory) or passed without any limit (mode=unlimited).", ("mode",))
+    "(mode=memory) instead.", ("mode",))
 
 # Series that exist from the first scrape, so rate() and absent() see zeros, not gaps.
 for _reason in CHECKOUT_FAILURE_REASONS:

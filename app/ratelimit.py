@@ -1,4 +1,4 @@
-"""Rate limits, counted in Redis by Flask-Limiter so every worker and pod shares them.
+"""Rate limits, counted in Redis so every worker and pod shares them.
 
 - Sign-in: per client address and per submitted e-mail (an attacker who rotates addresses
   still gets a handful of guesses per account per window).
@@ -6,10 +6,13 @@
 - Every ``/api/v1`` request: a general per-client limit, per account when the request
   carries a valid access token, else per address.
 
-Each limit is a setting (app.config), so operators tune them without a release. A breach
-is a 429 in the one error shape with ``Retry-After``. When Redis is unreachable the
-counting falls back to each process's memory, with a logged warning, and returns to Redis
-by itself when it answers again: a Redis outage never fails a request.
+Each limit is a setting (app.config, e.g. ``"5/minute;20/hour"``), so operators tune them
+without a release. A view's limits are declared by the decorators below and checked,
+together with the API's, by one before-request hook: all the limits of a request are one
+Redis round trip (app/ratelimit_store.py), before the view parses anything. A breach is a
+429 in the one error shape with ``Retry-After``. When Redis does not answer, each process
+counts in its own memory with one logged warning, and returns to Redis by itself: a Redis
+outage never fails a request.
 
 The pages reuse the same decorators (``limit_sign_in`` and friends) on their form
 handlers: the counters are shared by scope, so a password guessed through the sign-in
@@ -19,14 +22,13 @@ form and through the API counts against the same budget.
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
-import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from flask import Flask, current_app, request, session
-from flask_limiter import ApplicationLimit, RateLimitExceeded
-from limits import parse_many
+from flask.typing import ResponseReturnValue
+from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api_routes import API_PREFIX
@@ -34,15 +36,10 @@ from app.auth.service import normalize_email
 from app.auth.tokens import decode
 from app.errors import DomainError, error_response
 from app.metrics import record_rate_limited
-from app.ratelimit_failopen import FailOpenLimiter
-
-log = logging.getLogger(__name__)
+from app.ratelimit_store import KEY_PREFIX, Counters
 
 LIMIT_SETTINGS = ("RATELIMIT_SIGN_IN_PER_IP", "RATELIMIT_SIGN_IN_PER_EMAIL", "RATELIMIT_SIGN_UP",
                   "RATELIMIT_PASSWORD_CHANGE", "RATELIMIT_PASSWORD_RESET", "RATELIMIT_API")
-# A Redis that stops answering must cost a request at most this long before the limiter
-# falls back to memory.
-STORAGE_OPTIONS: dict[str, str | int] = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
 
 def client_address() -> str:
@@ -90,52 +87,54 @@ def submitted_email() -> str:
     return "email:" + hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
 
 
-def _setting(name: str) -> Callable[[], str]:
-    return lambda: current_app.config[name]
+@dataclass(frozen=True)
+class Limit:
+    """A budget: the setting that holds its rates, the scope that names its counters (a
+    scope shared by several views is one budget), whose requests it counts, and which
+    methods."""
+
+    setting: str
+    scope: str
+    key_func: Callable[[], str]
+    message: str
+    methods: frozenset[str] = frozenset({"POST"})  # showing a form is never limited
 
 
-def _outside_api() -> bool:
-    return not request.path.startswith(API_PREFIX + "/") or request.method == "OPTIONS"
+_API = Limit("RATELIMIT_API", "api", client_identity, "too many requests; slow down",
+             frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}))
+_VIEW_LIMITS = "_shop_rate_limits"  # the attribute a decorated view carries its limits in
 
 
-limiter = FailOpenLimiter(
-    key_func=client_address,
-    application_limits=[ApplicationLimit(
-        limit_provider=_setting("RATELIMIT_API"), key_function=client_identity, scope="api",
-        exempt_when=_outside_api, error_message="too many requests; slow down")],
-    strategy="fixed-window",
-    storage_options=STORAGE_OPTIONS,
-    in_memory_fallback_enabled=True,
-    key_prefix="ratelimit",
-)
+def _limited_by(limit: Limit) -> Callable:
+    """A decorator adding ``limit`` to a view. It wraps nothing: the hook reads the
+    view's limits, and the decorators of flask-smorest copy the attribute outward."""
+    def decorate(view):
+        setattr(view, _VIEW_LIMITS, (*getattr(view, _VIEW_LIMITS, ()), limit))
+        return view
 
-
-def _shared(setting: str, scope: str, key_func: Callable[[], str], message: str):
-    """One budget shared by every view it decorates (API and pages), POSTs only, so
-    showing a form is never limited."""
-    return limiter.shared_limit(_setting(setting), scope=scope, key_func=key_func,
-                                methods=["POST"], error_message=message)
+    return decorate
 
 
 _SIGN_IN = "too many sign-in attempts; try again later"
-_sign_in_per_ip = _shared("RATELIMIT_SIGN_IN_PER_IP", "sign-in:ip", client_address, _SIGN_IN)
-_sign_in_per_email = _shared("RATELIMIT_SIGN_IN_PER_EMAIL", "sign-in:email", submitted_email,
-                             _SIGN_IN)
-limit_sign_up = _shared("RATELIMIT_SIGN_UP", "sign-up", client_address,
-                        "too many sign-ups from this address; try again later")
-limit_password_change = _shared("RATELIMIT_PASSWORD_CHANGE", "password-change",
-                                client_identity,
-                                "too many password changes; try again later")
+_sign_in_per_ip = _limited_by(Limit("RATELIMIT_SIGN_IN_PER_IP", "sign-in:ip", client_address,
+                                    _SIGN_IN))
+_sign_in_per_email = _limited_by(Limit("RATELIMIT_SIGN_IN_PER_EMAIL", "sign-in:email",
+                                       submitted_email, _SIGN_IN))
+limit_sign_up = _limited_by(Limit("RATELIMIT_SIGN_UP", "sign-up", client_address,
+                                  "too many sign-ups from this address; try again later"))
+limit_password_change = _limited_by(Limit("RATELIMIT_PASSWORD_CHANGE", "password-change",
+                                          client_identity,
+                                          "too many password changes; try again later"))
 _RESET = "too many password reset attempts; try again later"
-_reset_per_ip = _shared("RATELIMIT_PASSWORD_RESET", "password-reset:ip", client_address, _RESET)
-_reset_per_email = _shared("RATELIMIT_PASSWORD_RESET", "password-reset:email",
-                           submitted_email, _RESET)
+_reset_per_ip = _limited_by(Limit("RATELIMIT_PASSWORD_RESET", "password-reset:ip",
+                                  client_address, _RESET))
+_reset_per_email = _limited_by(Limit("RATELIMIT_PASSWORD_RESET", "password-reset:email",
+                                     submitted_email, _RESET))
 limit_password_reset_confirm = _reset_per_ip
 
 
 def limit_sign_in(view):
-    """Per address and per submitted e-mail; put it right under the route decorator so
-    the count happens before the body is even parsed."""
+    """Per address and per submitted e-mail."""
     return _sign_in_per_ip(_sign_in_per_email(view))
 
 
@@ -144,53 +143,63 @@ def limit_password_reset(view):
     return _reset_per_ip(_reset_per_email(view))
 
 
-def init_rate_limits(app: Flask) -> None:
-    for name in LIMIT_SETTINGS:
-        try:
-            parse_many(app.config[name])
-        except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from None
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
-    limiter.init_app(app)
-    _check_in_middleware_for_api_requests_only(app)
-    app.register_error_handler(RateLimitExceeded, _too_many_requests)
+class RateLimits:
+    """An app's limits: each setting's rates parsed once, and where they are counted."""
+
+    def __init__(self, app: Flask) -> None:
+        self.rates = {name: _parse(name, app.config[name]) for name in LIMIT_SETTINGS}
+        self.counters = Counters(app.config["REDIS_URL"])
+
+    def check(self) -> ResponseReturnValue | None:
+        """The before-request hook: nothing, or the 429 of the first limit breached."""
+        limits = _limits_of_this_request()
+        if not limits:
+            return None
+        counted = []  # (limit, rate, counter key): a limit has a counter per rate
+        for limit in limits:
+            who = limit.key_func()
+            counted += [(limit, rate, f"{KEY_PREFIX}{limit.scope}/{who}/{rate.amount}/"
+                         f"{rate.get_expiry()}") for rate in self.rates[limit.setting]]
+        hits = self.counters.hit([key for _limit, _rate, key in counted],
+                                 [rate.get_expiry() for _limit, rate, _key in counted])
+        for (limit, rate, _key), hit in zip(counted, hits, strict=True):
+            if hit.count > rate.amount:
+                return _too_many_requests(limit, rate, hit.seconds_left)
+        return None
+
+    def reset(self) -> None:
+        self.counters.reset()
 
 
-def _check_in_middleware_for_api_requests_only(app: Flask) -> None:
-    """Flask-Limiter's before_request hook resolves the limits of every request, a fifth
-    of a page's fixed cost. Outside /api/v1 it can only find the API limit, which exempts
-    those requests (``_outside_api``): the sign-in form's and the other decorated limits
-    are checked by their decorators, not by this hook. So the hook runs for API requests."""
-    hooks = app.before_request_funcs.setdefault(None, [])
-    if limiter._check_request_limit not in hooks:
-        return  # RATELIMIT_ENABLED is off: Flask-Limiter registered nothing
-    index = hooks.index(limiter._check_request_limit)
-    check = hooks[index]
-
-    def check_api_request_limits() -> None:
-        if not _outside_api():
-            check()
-
-    hooks[index] = check_api_request_limits
+def rate_limits(app: Flask | None = None) -> RateLimits:
+    return (app or current_app).extensions["rate_limits"]
 
 
-def _too_many_requests(exc: RateLimitExceeded):
-    scope = exc.limit.scope
-    record_rate_limited(scope if isinstance(scope, str) else "other")
-    retry_after = _retry_after(exc)
-    return error_response(429, exc.description or "too many requests",
-                          details={"limit": str(exc.limit.limit), "retry_after": retry_after},
-                          headers={"Retry-After": str(retry_after)})
+def _limits_of_this_request() -> list[Limit]:
+    method = request.method
+    limits = [_API] if method in _API.methods and request.path.startswith(API_PREFIX + "/") \
+        else []
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    limits += [limit for limit in getattr(view, _VIEW_LIMITS, ()) if method in limit.methods]
+    return limits
 
 
-def _retry_after(exc: RateLimitExceeded) -> int:
-    """Seconds until the breached window resets; the whole window when the storage
-    cannot say (it went away between the breach and now)."""
-    window = exc.limit.limit.get_expiry()
+def _parse(setting: str, value: str) -> list[RateLimitItem]:
     try:
-        breached = limiter.current_limit
-        reset_at = breached.reset_at if breached is not None else None
-    except Exception:  # any storage error: the window length is a safe answer
-        log.warning("rate limit storage did not say when the window resets", exc_info=True)
-        reset_at = None
-    return window if reset_at is None else min(window, max(1, math.ceil(reset_at - time.time())))
+        return parse_many(value)
+    except ValueError as exc:
+        raise ValueError(f"{setting}: {exc}") from None
+
+
+def init_rate_limits(app: Flask) -> None:
+    limits = app.extensions["rate_limits"] = RateLimits(app)  # settings checked even when off
+    if app.config["RATELIMIT_ENABLED"]:
+        app.before_request(limits.check)
+
+
+def _too_many_requests(limit: Limit, rate: RateLimitItem, seconds_left: float):
+    record_rate_limited(limit.scope)
+    retry_after = min(rate.get_expiry(), max(1, math.ceil(seconds_left)))
+    return error_response(429, limit.message,
+                          details={"limit": str(rate), "retry_after": retry_after},
+                          headers={"Retry-After": str(retry_after)})

@@ -60,7 +60,7 @@ def test_redis_outage_degrades_and_recovers_without_a_restart(
     login = shop.post("/api/v1/auth/login", json={"email": customer.email,
                                                   "password": "correct horse battery staple"})
     assert login.status_code == 200
-    assert any(record.name == "flask-limiter" and record.levelno >= logging.WARNING
+    assert any(record.name == "app.ratelimit_store" and record.levelno >= logging.WARNING
                for record in caplog.records)
     # Readiness names Redis; what only Redis can hold (a guest's cart) is a clean 503.
     ready = shop.get("/readyz")

@@ -108,6 +108,20 @@ def test_the_api_rate_limit_is_one_round_trip_and_still_counts_cached_reads(make
     assert client.get(PRODUCTS).status_code == 429  # hits count against the limit too
 
 
+def test_every_limit_of_a_sign_in_is_counted_in_one_round_trip(make_app, app, customer):
+    """Three budgets (the API's, the address's, the e-mail's), one script."""
+    limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SIGN_IN_PER_EMAIL="2/minute")
+    client = limited.test_client()
+    attempt = {"email": customer.email, "password": "not the password"}
+    warm_up = {**attempt, "email": "someone.else@example.com"}  # connects to Redis
+    assert client.post("/api/v1/auth/login", json=warm_up).status_code == 401
+    with counted() as work:
+        assert client.post("/api/v1/auth/login", json=attempt).status_code == 401
+    assert work.redis_trips == 1
+    assert client.post("/api/v1/auth/login", json=attempt).status_code == 401
+    assert client.post("/api/v1/auth/login", json=attempt).status_code == 429
+
+
 def test_a_write_in_another_process_shows_at_once(app, client, product):
     """Another worker's write: new tokens and a message, as ``invalidate`` sends them."""
     wait_until_subscribed(app)
