@@ -231,24 +231,34 @@ def _has_credentials() -> bool:
         current_app.config["SESSION_COOKIE_NAME"] in request.cookies)
 
 
+_PUBLIC = "public, max-age={}, stale-while-revalidate={}{}"
+# Headers that can make an answer a 304, a 412 or a part; without them it is the 200 as is.
+_CONDITIONAL_HEADERS = ("If-None-Match", "If-Modified-Since", "If-Match",
+                        "If-Unmodified-Since", "Range")
+
+
 def _shareable(response: Response) -> bool:
     return (request.endpoint in PUBLIC_ENDPOINTS and response.status_code == 200
             and is_anonymous_read() and "Set-Cookie" not in response.headers)
 
 
 def _http_caching(response: Response) -> Response:
-    if response.cache_control.public:
+    own_policy = "Cache-Control" in response.headers
+    if own_policy and response.cache_control.public:
         return response  # declared shareable by its view (static files, API doc assets)
     if _shareable(response):
         config = current_app.config
-        response.cache_control.public = True
-        response.cache_control.max_age = config["CACHE_MAX_AGE_SECONDS"]
-        response.cache_control.stale_while_revalidate = (
-            config["CACHE_STALE_WHILE_REVALIDATE_SECONDS"])
+        # Written whole, not through response.cache_control: a hot read's header is one
+        # string, not a parsed structure re-serialised per directive.
+        response.headers["Cache-Control"] = _PUBLIC.format(
+            config["CACHE_MAX_AGE_SECONDS"], config["CACHE_STALE_WHILE_REVALIDATE_SECONDS"],
+            f", {response.headers['Cache-Control']}" if own_policy else "")
         response.vary.update(CREDENTIAL_HEADERS)
         response.add_etag()
-        return response.make_conditional(request)
-    if "Cache-Control" in response.headers and is_anonymous_read():
+        if any(name in request.headers for name in _CONDITIONAL_HEADERS):
+            return response.make_conditional(request)
+        return response
+    if own_policy and is_anonymous_read():
         return response  # a view's own policy for an anonymous read (no-cache + ETag)
     response.headers["Cache-Control"] = "private, no-store"
     if _has_credentials() or request.endpoint in PUBLIC_ENDPOINTS:
