@@ -90,6 +90,11 @@ bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')
 workers = worker_count(os.environ, available_cpus())
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+# connections over them. On one shared socket, whichever worker's main thread wakes first
+# accepts a whole burst, and keep-alive holds the connections there: in one wrk run of ten
+# (2 workers, 32 connections) all 32 went to one worker, at 767 req/s against 2,050.
+reuse_port = True
 # The heartbeat file lives in memory: a disk-backed tmp can stall a worker into a timeout,
 # and the root filesystem is read-only. (gunicorn creates it with mkstemp and unlinks it.)
 SHARED_MEMORY = "/dev/shm"  # noqa: S108

@@ -230,6 +230,7 @@ def test_settings_for_a_read_only_container_behind_an_alb(conf):
     assert conf.worker_tmp_dir == "/dev/shm"
     assert conf.keepalive > 60 and conf.graceful_timeout < 30
     assert conf.control_socket_disable is True
+    assert conf.reuse_port is True  # a socket per worker: connections spread over workers
     # The application writes the one line per request (tests/app/test_request_logs.py).
     assert conf.accesslog is None
 
