@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -83,22 +84,28 @@ def viewer_certificate(certificate_arn: pulumi.Input[str] | None,
     )
 
 
+Behaviour = TypeVar("Behaviour", aws.cloudfront.DistributionDefaultCacheBehaviorArgs,
+                     aws.cloudfront.DistributionOrderedCacheBehaviorArgs)
+
+
+def _behaviour(kind: type[Behaviour], headers_policy_id: pulumi.Input[str],
+               **fields: Any) -> Behaviour:
+    """What every behaviour shares: HTTPS only (plain HTTP is redirected), GET and HEAD the
+    only methods ever cached, and the security headers policy on every answer."""
+    return kind(viewer_protocol_policy="redirect-to-https", cached_methods=READ_METHODS,
+                response_headers_policy_id=headers_policy_id, **fields)
+
+
 def storefront_behaviour(headers_policy_id: pulumi.Input[str],
                          ) -> aws.cloudfront.DistributionDefaultCacheBehaviorArgs:
     # Pages carry sessions, carts and CSRF tokens, so nothing the storefront answers is stored
     # at the edge (CachingDisabled): one shopper's response can never be served to another,
     # whatever cookie or Authorization header it depended on. Everything the viewer sent is
     # forwarded except Host, which must stay the origin's name for its TLS certificate.
-    return aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
-        target_origin_id=STOREFRONT_ORIGIN,
-        viewer_protocol_policy="redirect-to-https",
-        allowed_methods=ALL_METHODS,
-        cached_methods=READ_METHODS,
-        cache_policy_id=CACHING_DISABLED,
-        origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER,
-        response_headers_policy_id=headers_policy_id,
-        compress=True,
-    )
+    return _behaviour(aws.cloudfront.DistributionDefaultCacheBehaviorArgs, headers_policy_id,
+                      target_origin_id=STOREFRONT_ORIGIN, allowed_methods=ALL_METHODS,
+                      cache_policy_id=CACHING_DISABLED,
+                      origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER, compress=True)
 
 
 def static_behaviour(headers_policy_id: pulumi.Input[str],
@@ -106,16 +113,10 @@ def static_behaviour(headers_policy_id: pulumi.Input[str],
     # Static files are the same for every shopper: cached with a key free of cookies and query
     # strings (CachingOptimized: a day by default, up to a year if the object's Cache-Control
     # asks for it).
-    return aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-        path_pattern=STATIC_PATH,
-        target_origin_id=ASSETS_ORIGIN,
-        viewer_protocol_policy="redirect-to-https",
-        allowed_methods=READ_METHODS,
-        cached_methods=READ_METHODS,
-        cache_policy_id=CACHING_OPTIMIZED,
-        response_headers_policy_id=headers_policy_id,
-        compress=True,
-    )
+    return _behaviour(aws.cloudfront.DistributionOrderedCacheBehaviorArgs, headers_policy_id,
+                      path_pattern=STATIC_PATH, target_origin_id=ASSETS_ORIGIN,
+                      allowed_methods=READ_METHODS, cache_policy_id=CACHING_OPTIMIZED,
+                      compress=True)
 
 
 def live_behaviour(headers_policy_id: pulumi.Input[str],
@@ -123,17 +124,10 @@ def live_behaviour(headers_policy_id: pulumi.Input[str],
     # The live stream: never cached (one shopper's events), every header forwarded (the
     # session cookie, Last-Event-ID), and not compressed: CloudFront compresses by buffering,
     # which would hold each event back; the events are small anyway.
-    return aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-        path_pattern=LIVE_PATH,
-        target_origin_id=STOREFRONT_ORIGIN,
-        viewer_protocol_policy="redirect-to-https",
-        allowed_methods=READ_METHODS,
-        cached_methods=READ_METHODS,
-        cache_policy_id=CACHING_DISABLED,
-        origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER,
-        response_headers_policy_id=headers_policy_id,
-        compress=False,
-    )
+    return _behaviour(aws.cloudfront.DistributionOrderedCacheBehaviorArgs, headers_policy_id,
+                      path_pattern=LIVE_PATH, target_origin_id=STOREFRONT_ORIGIN,
+                      allowed_methods=READ_METHODS, cache_policy_id=CACHING_DISABLED,
+                      origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER, compress=False)
 
 
 def security_headers() -> aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs:
