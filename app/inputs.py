@@ -30,7 +30,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError as FormValidationError
 
@@ -168,6 +168,8 @@ def _refuse_unusable_input():
 
 
 def _json_body_refusal():
+    """The body is parsed here, once: ``get_json`` keeps it for the rate limits' key
+    functions, the views and the arguments' parser (``app.api_routes.ParsedOnceParser``)."""
     try:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
@@ -175,14 +177,25 @@ def _json_body_refusal():
     if not raw.strip():
         return None  # no body (a DELETE sent with a JSON Content-Type): the view decides
     try:
-        body = load_json(raw)
-    except JSONTooDeep as exc:
-        return error_response(400, str(exc), code="json_too_deep",
-                              details={"max_depth": MAX_JSON_DEPTH})
-    except ValueError:
+        body = request.get_json(cache=True)
+    except BadRequest as exc:
+        if _caused_by(exc, JSONTooDeep):
+            return error_response(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels",
+                                  code="json_too_deep", details={"max_depth": MAX_JSON_DEPTH})
         return error_response(400, "the request body is not valid JSON", code="invalid_json")
     fields = unsafe_fields(body)
     return _refused(fields) if fields else None
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is in the chain behind ``error`` (Flask re-raises the provider's
+    ValueError as a BadRequest, from werkzeug's BadRequest, raised while handling it)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _refused(fields: dict):

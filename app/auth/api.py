@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from app.api_routes import ApiBlueprint
 from app.auth import service
 from app.auth.guards import current_user, signed_in_endpoint
 from app.auth.schemas import LoginSchema, RefreshSchema, RegisterSchema, TokensSchema, UserSchema
@@ -11,9 +10,9 @@ from app.cart.schemas import CartTokenHeaderSchema
 from app.models import User
 from app.ratelimit import limit_sign_in, limit_sign_up
 
-blp = Blueprint("auth", __name__, url_prefix="/auth",
-                description="Accounts and sessions: access tokens live 15 minutes, refresh "
-                            "tokens 7 days and rotate on every use.")
+blp = ApiBlueprint("auth", __name__, url_prefix="/auth",
+                   description="Accounts and sessions: access tokens live 15 minutes, refresh "
+                               "tokens 7 days and rotate on every use.")
 
 
 def _signed_in(user: User, cart_token: str | None) -> dict:

@@ -3,8 +3,7 @@ or a guest (``X-Cart-Token``; a guest without one is given a new token)."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from app.api_routes import ApiBlueprint
 from app.auth.guards import optional_user
 from app.cart import service
 from app.cart.retries import once
@@ -18,9 +17,9 @@ from app.cart.schemas import (
 from app.cart.service import CartView
 from app.cart.store import CartStore
 
-blp = Blueprint("cart", __name__, url_prefix="/cart",
-                description="The shopping cart of a guest (X-Cart-Token) or of the signed-in "
-                            "shopper (Bearer token).")
+blp = ApiBlueprint("cart", __name__, url_prefix="/cart",
+                   description="The shopping cart of a guest (X-Cart-Token) or of the signed-in "
+                               "shopper (Bearer token).")
 
 OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 TOKEN_HEADER = {"X-Cart-Token": {"description": "The guest's cart token (guests only).",

@@ -9,10 +9,9 @@ GET's answer is kept whole in the cache (``app.catalog.cache.response``).
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
-from flask_smorest import Blueprint
 
 from app import media
-from app.api_routes import accepts_uploads
+from app.api_routes import ApiBlueprint, accepts_uploads
 from app.auth.guards import admin_endpoint, current_user, optional_user
 from app.catalog import cache, service
 from app.catalog.schemas import (
@@ -32,12 +31,12 @@ from app.catalog.schemas import (
 from app.db_routing import reads_from_replica
 from app.errors import Forbidden
 
-categories_blp = Blueprint("categories", __name__, url_prefix="/categories",
-                           description="Product categories.")
-products_blp = Blueprint("products", __name__, url_prefix="/products",
-                         description="Products, their prices and stock.")
-search_blp = Blueprint("search", __name__, url_prefix="/search",
-                       description="Ranked full-text search over the catalog.")
+categories_blp = ApiBlueprint("categories", __name__, url_prefix="/categories",
+                              description="Product categories.")
+products_blp = ApiBlueprint("products", __name__, url_prefix="/products",
+                            description="Products, their prices and stock.")
+search_blp = ApiBlueprint("search", __name__, url_prefix="/search",
+                          description="Ranked full-text search over the catalog.")
 
 
 def _include_inactive(requested: bool) -> bool:
@@ -63,7 +62,7 @@ def _stacked(*decorators):
     return decorate
 
 
-def _cached_item(blp: Blueprint, rule: str, key: str, schema, versions):
+def _cached_item(blp: ApiBlueprint, rule: str, key: str, schema, versions):
     """GET one category or product: 404 when there is none (or it is hidden from the viewer),
     read from the replica, an anonymous viewer's answer kept whole in the cache."""
     return _stacked(blp.route(rule, methods=["GET"]), cache.response(key, schema, versions),
@@ -71,7 +70,7 @@ def _cached_item(blp: Blueprint, rule: str, key: str, schema, versions):
                     blp.alt_response(404, response="NOT_FOUND"))
 
 
-def _admin_item_change(blp: Blueprint, method: str, rule: str, schema, arguments=None,
+def _admin_item_change(blp: ApiBlueprint, method: str, rule: str, schema, arguments=None,
                        conflicts: bool = False):
     """An admin's change to one category or product, answered with the item: 404 when there
     is none, and with ``conflicts`` 409 when the change clashes (a taken slug or SKU, stock

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 
+from app.api_routes import ApiBlueprint
 from app.auth.guards import admin_endpoint, current_user, signed_in_endpoint
 from app.orders import lifecycle, service
 from app.orders.schemas import (
@@ -18,8 +18,8 @@ from app.orders.schemas import (
 from app.pagination import PageArgsSchema
 from app.payments import CardDetails
 
-blp = Blueprint("orders", __name__, url_prefix="/orders",
-                description="Checkout, order history and the order lifecycle.")
+blp = ApiBlueprint("orders", __name__, url_prefix="/orders",
+                   description="Checkout, order history and the order lifecycle.")
 
 
 @blp.route("/checkout", methods=["POST"])

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from app.api_routes import ApiBlueprint
 from app.auth.guards import admin_endpoint, current_user, signed_in_endpoint
 from app.auth.schemas import TokensSchema, UserSchema
 from app.ratelimit import (
@@ -22,8 +21,8 @@ from app.users.schemas import (
     UserPageSchema,
 )
 
-blp = Blueprint("users", __name__, url_prefix="/users",
-                description="Profiles, passwords, password reset and user administration.")
+blp = ApiBlueprint("users", __name__, url_prefix="/users",
+                   description="Profiles, passwords, password reset and user administration.")
 
 RESET_REQUESTED = ("If an account exists for that address, a link to reset its password "
                    "is on its way.")

@@ -162,3 +162,25 @@ def test_an_empty_body_sent_as_json_is_left_to_the_view(client):
     response = client.delete("/api/v1/cart", data=b"", content_type="application/json")
     assert response.status_code == 200
     assert response.json["items"] == []
+
+
+def test_a_json_body_is_parsed_once_for_its_limits_boundary_and_arguments(
+        make_app, app, customer, monkeypatch):
+    """A sign-in's body is read by its e-mail limit, the boundary and the arguments'
+    parser: all three share one parse (Request.get_json's cache)."""
+    client = make_app(RATELIMIT_ENABLED=True).test_client()
+    body = json.dumps({"email": customer.email, "password": "not the password"})
+    parsed: list = []
+    real_loads = json.loads
+
+    def counted_loads(s, *args, **kwargs):
+        if s in (body, body.encode()):
+            parsed.append(s)
+        return real_loads(s, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counted_loads)
+    response = client.post("/api/v1/auth/login", data=body, content_type="application/json")
+    monkeypatch.undo()
+
+    assert response.status_code == 401
+    assert len(parsed) == 1
