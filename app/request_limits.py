@@ -34,11 +34,14 @@ def request_target_length(environ: dict) -> int:
 def oversized_header(environ: dict) -> str | None:
     """The name of the first header whose field (name, colon, space, value) is too long."""
     for key, value in environ.items():
-        if not key.startswith("HTTP_") and key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if key.startswith("HTTP_"):
+            name_length = len(key) - len("HTTP_")  # the name, with '-' for each '_'
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name_length = len(key)
+        else:
             continue
-        name = key.removeprefix("HTTP_").replace("_", "-").title()
-        if len(name) + 2 + len(value) > MAX_HEADER_FIELD_BYTES:
-            return name
+        if name_length + 2 + len(value) > MAX_HEADER_FIELD_BYTES:
+            return key.removeprefix("HTTP_").replace("_", "-").title()  # only when refused
     return None
 
 
