@@ -2,14 +2,13 @@
 request (a client that never heard the answer, a browser resubmitting a form) change the
 cart at most once.
 
-It is checkout's mechanism (app/orders/service.py): the key is claimed before the write,
-with a keyed fingerprint of the request; a retry with the same key and request replays
-the answer (the cart as it now is, ``Idempotent-Replayed: true``) without writing, and the
-same key with another request is refused as ``idempotency_key_reused``.
+A retry with the same key and request replays the answer (the cart as it now is,
+``Idempotent-Replayed: true``) without writing, and the same key with another request is
+refused as ``idempotency_key_reused``.
 
-- A signed-in shopper's key is an ``idempotency_keys`` row, inserted in the transaction
-  that writes the cart line, so the two commit together or not at all; a concurrent
-  duplicate waits on the row's unique index and then replays.
+- A signed-in shopper's key is checkout's mechanism (app/idempotency.py): a row claimed
+  in the transaction that writes the cart line, so the two commit together or not at
+  all; a concurrent duplicate waits on the row's unique index and then replays.
 - A guest's key is a Redis value beside the guest cart, "pending" while the write runs
   and "done" after it. A crash between the two leaves "pending", which a retry is told
   to wait out (409 ``request_in_progress``) until it expires.
@@ -21,24 +20,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from contextlib import suppress
 from typing import cast
 
 import sqlalchemy as sa
-from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
+from app import idempotency
 from app.cart.durable import UserCart
 from app.cart.service import CartView, view_cart
 from app.cart.store import CartStore
-from app.errors import Conflict, Invalid
+from app.errors import Conflict
 from app.extensions import db, get_redis
 from app.models import IdempotencyKey
-from app.orders.service import MAX_IDEMPOTENCY_KEY_LENGTH
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +49,10 @@ def once(cart: CartStore, key: str | None, request: dict,
     replay. ``request`` identifies what was asked (operation, product, quantity)."""
     if key is None:
         return write(), False
-    _check_key(key)
+    idempotency.check_key(key)
     ledger = _UserLedger(cart.user_id) if isinstance(cart, UserCart) else \
         _GuestLedger(cart.token or "")
-    if not ledger.claim(key, fingerprint(request)):
+    if not ledger.claim(key, idempotency.fingerprint({"scope": "cart", **request})):
         return view_cart(cart), True
     try:
         view = write()
@@ -66,48 +63,17 @@ def once(cart: CartStore, key: str | None, request: dict,
     return view, False
 
 
-def fingerprint(request: dict) -> str:
-    """Keyed, as checkout's is: the key row must not let anyone guess what was sent."""
-    canonical = json.dumps({"scope": "cart", **request}, sort_keys=True)
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
-
-
-def _check_key(key: str) -> None:
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
-        raise Invalid.field("Idempotency-Key", "must be 1 to "
-                            f"{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters")
-
-
-def _reused() -> Invalid:
-    return Invalid("this Idempotency-Key was already used for a different request",
-                   {"fields": {"Idempotency-Key": ["was used with a different request"]}},
-                   code="idempotency_key_reused")
-
-
 class _UserLedger:
     def __init__(self, user_id: int):
         self.user_id = user_id
 
-    def _row(self, key: str) -> IdempotencyKey | None:
-        return db.session.scalar(sa.select(IdempotencyKey).where(
-            IdempotencyKey.user_id == self.user_id, IdempotencyKey.key == key))
-
     def claim(self, key: str, request_hash: str) -> bool:
         """True when this request may write; False when it is a retry to replay."""
-        row = self._row(key)
-        if row is None:
-            db.session.add(IdempotencyKey(user_id=self.user_id, key=key,
-                                          request_hash=request_hash))
-            try:
-                db.session.flush()  # a concurrent duplicate waits here for our commit
-                return True
-            except IntegrityError:
-                db.session.rollback()
-                row = self._row(key)
-        if row is None or row.order_id is not None or \
-                not hmac.compare_digest(row.request_hash, request_hash):
-            raise _reused()
+        if idempotency.claim(self.user_id, key, request_hash) is not None:
+            return True
+        row = idempotency.earlier(self.user_id, key, request_hash)
+        if row is None or row.order_id is not None:  # released meanwhile, or a checkout's
+            raise idempotency.reused()
         return False
 
     def release(self, key: str) -> None:
@@ -141,7 +107,7 @@ class _GuestLedger:
         stored = cast(str | None, self.redis.get(name))  # the client decodes responses
         state, _, seen = (stored or "pending:").partition(":")
         if seen and not hmac.compare_digest(seen, request_hash):
-            raise _reused()
+            raise idempotency.reused()
         if state != "done":
             raise Conflict("a request with this Idempotency-Key is in progress; retry",
                            code="request_in_progress")

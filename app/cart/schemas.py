@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.cart.store import MAX_LINE_QUANTITY
+from app.idempotency import MAX_KEY_LENGTH
 from app.inputs import MAX_ID
-from app.orders.service import MAX_IDEMPOTENCY_KEY_LENGTH
 
 QUANTITY = validate.Range(min=1, max=MAX_LINE_QUANTITY)
 
@@ -24,7 +24,7 @@ class CartTokenHeaderSchema(Schema):
 
 class CartWriteHeaderSchema(CartTokenHeaderSchema):
     idempotency_key = fields.String(
-        data_key="Idempotency-Key", validate=validate.Length(min=1, max=MAX_IDEMPOTENCY_KEY_LENGTH),
+        data_key="Idempotency-Key", validate=validate.Length(min=1, max=MAX_KEY_LENGTH),
         metadata={"description": "Optional: a unique key per intended change (a UUID, say). "
                                  "A retry with the same key and request changes nothing and "
                                  "answers with the cart as it is (Idempotent-Replayed: true)."})

@@ -6,9 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from app.idempotency import MAX_KEY_LENGTH
 from app.models import ORDER_STATUSES
 from app.orders.address import FIELD_LIMITS
-from app.orders.service import MAX_IDEMPOTENCY_KEY_LENGTH
 from app.pagination import PageArgsSchema, PageMetaSchema
 
 MONEY: dict[str, Any] = {"as_string": True, "places": 2}
@@ -23,7 +23,7 @@ def _text(name: str, required: bool = True) -> fields.String:
 class IdempotencyHeaderSchema(Schema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key", required=True,
-        validate=validate.Length(min=1, max=MAX_IDEMPOTENCY_KEY_LENGTH),
+        validate=validate.Length(min=1, max=MAX_KEY_LENGTH),
         metadata={"description": "A unique key per checkout (a UUID, say). Retrying with "
                                  "the same key and body returns the same order."})
 

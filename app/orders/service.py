@@ -13,19 +13,16 @@ and the key, so a retry after a crash asks the provider for the same charge, not
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app import idempotency
 from app.catalog.cache import note_product_writes
 from app.errors import Conflict, DomainError, Invalid, NotFound, PaymentDeclined
 from app.extensions import db
@@ -44,9 +41,6 @@ from app.payments import (
 )
 
 log = logging.getLogger(__name__)
-
-MAX_IDEMPOTENCY_KEY_LENGTH = 128
-
 
 @dataclass(frozen=True)
 class CheckoutResult:
@@ -83,10 +77,10 @@ def _failure_reason(exc: Exception) -> str:
 
 def _checkout(user: User, idempotency_key: str, address: Mapping, card: CardDetails,
               provider: PaymentProvider | None) -> CheckoutResult:
-    _check_idempotency_key(idempotency_key)
+    idempotency.check_key(idempotency_key)
     address = normalize_address(address)
     _check_request(address, card)
-    fingerprint = _fingerprint(address, card)
+    fingerprint = idempotency.fingerprint({"address": address, "card": asdict(card)})
     # No look-up first: claiming the key tells a first attempt from a replay (a replay's
     # claim finds the earlier row), one statement fewer for every first attempt.
     try:
@@ -127,12 +121,6 @@ def get_order(order_id: int, user: User) -> Order:
     return order
 
 
-def _check_idempotency_key(key: str) -> None:
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
-        raise Invalid.field("Idempotency-Key", "a header of 1 to "
-                            f"{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters is required")
-
-
 def _check_request(address: dict, card: CardDetails) -> None:
     errors = {}
     if problems := address_errors(address):
@@ -143,23 +131,10 @@ def _check_request(address: dict, card: CardDetails) -> None:
         raise Invalid("the checkout request is not valid", {"fields": errors})
 
 
-def _fingerprint(address: dict, card: CardDetails) -> str:
-    """Identifies the request body without storing it: keyed, because a plain hash of a
-    card number is guessable."""
-    canonical = json.dumps({"address": address, "card": asdict(card)}, sort_keys=True)
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()
-
-
 def _earlier_order(user_id: int, key: str, fingerprint: str) -> Order | None:
-    row = db.session.scalar(sa.select(IdempotencyKey).where(
-        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+    row = idempotency.earlier(user_id, key, fingerprint)
     if row is None:
         return None
-    if not hmac.compare_digest(row.request_hash, fingerprint):
-        raise Invalid("this Idempotency-Key was already used for a different request",
-                      {"fields": {"Idempotency-Key": ["was used with a different body"]}},
-                      code="idempotency_key_reused")
     if row.order_id is None:
         raise Conflict("the order placed with this Idempotency-Key no longer exists")
     return get_order(row.order_id, db.session.get(User, user_id))
@@ -175,7 +150,9 @@ def _order_of_duplicate(user_id: int, key: str, fingerprint: str) -> Order:
 
 def _place_order(user: User, key: str, fingerprint: str, address: dict, card: CardDetails,
                  provider: PaymentProvider) -> Order:
-    key_id = _claim_key(user.id, key, fingerprint)
+    key_id = idempotency.claim(user.id, key, fingerprint)
+    if key_id is None:  # an attempt with this key committed while this one waited
+        raise _DuplicateAttempt
     cart_rows, products = _locked_cart_and_products(user.id)
     _check_stock(cart_rows, products)
     total = sum((products[row.product_id].price * row.quantity for row in cart_rows),
@@ -278,21 +255,6 @@ def _commit_keeping_state() -> None:
         session.commit()
     finally:
         session.expire_on_commit = expiring
-
-
-def _claim_key(user_id: int, key: str, fingerprint: str) -> int:
-    """Insert the key's row, or raise ``_DuplicateAttempt`` when another attempt holds
-    it: a concurrent one blocks this INSERT on the unique index until it commits (then
-    this is a replay) or rolls back (then this one proceeds)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    key_id = db.session.scalar(
-        insert(IdempotencyKey).values(user_id=user_id, key=key, request_hash=fingerprint)
-        .on_conflict_do_nothing(index_elements=["user_id", "key"])
-        .returning(IdempotencyKey.id))
-    if key_id is None:
-        raise _DuplicateAttempt
-    return key_id
 
 
 def _locked_cart_and_products(user_id: int) -> tuple[list[CartItem], dict[int, Product]]:

@@ -195,6 +195,27 @@ def test_add_to_cart_takes_four_statements_on_one_connection(client, customer, a
     assert len(work.statements) == 4, work.statements
     assert work.checkouts == 1
 
+def test_an_idempotency_key_costs_a_cart_write_one_statement_and_a_replay_no_write(
+        client, customer, auth_headers, product):
+    signed_in = auth_headers(customer)
+    body = {"product_id": product.id, "quantity": 1}
+    client.post("/api/v1/cart/items", json=body, headers=signed_in)
+    with counted() as unkeyed:
+        client.post("/api/v1/cart/items", json=body, headers=signed_in)
+    with counted() as keyed:
+        first = client.post("/api/v1/cart/items", json=body,
+                            headers={**signed_in, "Idempotency-Key": "add-once"})
+    assert first.status_code == 200 and first.json["items"][0]["quantity"] == 3
+    claims = [sql for sql in keyed.statements if sql.startswith("INSERT INTO idempotency_keys")]
+    assert len(claims) == 1 and "ON CONFLICT" in claims[0]  # no look-up before the claim
+    assert len(keyed.statements) == len(unkeyed.statements) + 1
+    with counted() as replayed:
+        again = client.post("/api/v1/cart/items", json=body,
+                            headers={**signed_in, "Idempotency-Key": "add-once"})
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json["items"][0]["quantity"] == 3
+    assert not [sql for sql in replayed.statements if sql.startswith("INSERT INTO cart_items")]
+
 
 def test_checkout_takes_six_statements_on_one_connection(client, customer, auth_headers):
     products = [make_product(price="2.00", stock=5), make_product(price="3.00", stock=5)]
