@@ -6,20 +6,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import server
 from bench.server import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
-STARTUP_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -62,37 +55,12 @@ def gunicorn(worker_class: str, env: Mapping[str, str], workdir: Path,
              threads: int = 4) -> Iterator[Served]:
     port = free_port()
     log = workdir / f"gunicorn-{worker_class}.log"
-    command = [sys.executable, "-m", "gunicorn", "--config", "app/gunicorn_conf.py",
-               "--bind", f"127.0.0.1:{port}", "--workers", "1",
-               "--worker-class", worker_class, "--threads", str(threads),
-               "--worker-connections", "2000", "app:create_app()"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            command, cwd=ROOT, env={**env, "GUNICORN_THREADS": str(threads)},
-            stdout=output, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_healthy(port, process, log)
-            yield Served(port=port, master_pid=process.pid, log=log)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_healthy(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):  # noqa: S310
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer:\n{log.read_text()[-3000:]}")
+    options = ("--workers", "1", "--worker-class", worker_class, "--threads", str(threads),
+               "--worker-connections", "2000")
+    with server.gunicorn({**env, "GUNICORN_THREADS": str(threads)}, port, log,
+                         app="app:create_app()", ready_path="/healthz",
+                         extra_args=options) as served:
+        yield Served(port=port, master_pid=served.pid, log=log)
 
 
 def rss_kib(pid: int) -> int:

@@ -1,5 +1,6 @@
-"""gunicorn serving a benchmark app, exactly as the container image runs the storefront
-(app/gunicorn_conf.py), on a free loopback port; and the CPU its workers spend."""
+"""gunicorn serving an app exactly as the container image runs the storefront
+(app/gunicorn_conf.py), on a free loopback port, and the CPU its workers spend: the one
+launcher of the benchmark, the live channel's worker tests and the browser tests."""
 
 from __future__ import annotations
 
@@ -49,8 +50,17 @@ def gunicorn(env: Mapping[str, str], port: int, log: Path, app: str = STOREFRONT
             _wait_until_serving(f"{base}{ready_path}", server, log)
             yield Server(base, server.pid)
         finally:
-            server.terminate()
-            server.wait(timeout=60)
+            _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """A graceful stop (in-flight requests finish), then a kill past graceful_timeout."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def _children(pid: int) -> list[int]:

@@ -56,9 +56,8 @@ def chromium() -> Path:
 
 @pytest.fixture(scope="session")
 def server(chromium, tmp_path_factory) -> Iterator[LiveServer]:
-    running, process = live_server.start(tmp_path_factory.mktemp("live-server"))
-    yield running
-    live_server.stop(process)
+    with live_server.serve(tmp_path_factory.mktemp("live-server")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

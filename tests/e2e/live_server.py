@@ -1,5 +1,6 @@
-"""The storefront as production runs it: gunicorn (two workers) on a free loopback port, on
-PostgreSQL with the migrated schema and the demo catalog, and on Redis.
+"""The storefront as production runs it: gunicorn (two workers, bench/server.py's launcher)
+on a free loopback port, on PostgreSQL with the migrated schema and the demo catalog, and
+on Redis.
 
 The browser tests get a database of their own (the test database's name + ``_e2e``): the
 app tests truncate theirs before every test, which must never pull rows from under a
@@ -10,12 +11,9 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,12 +26,12 @@ from app.catalog.seed import load_demo_catalog
 from app.extensions import db
 from app.models import User
 from app.passwords import hash_password
+from bench.server import free_port, gunicorn
 from tests.conftest import DATABASE_URL, REDIS_URL, TEST_CONFIG, reset_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_EMAIL = "admin@shop.test"
 ADMIN_PASSWORD = "admin passphrase for the e2e run"
-STARTUP_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -75,12 +73,6 @@ def _create_database(url: str) -> None:
     server.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def server_environment(database_url: str, metrics_dir: str,
                        media_root: Path) -> dict[str, str]:
     return {
@@ -111,47 +103,17 @@ def server_environment(database_url: str, metrics_dir: str,
     }
 
 
-def start(workdir: Path) -> tuple[LiveServer, subprocess.Popen]:
+@contextmanager
+def serve(workdir: Path) -> Iterator[LiveServer]:
     database_url = e2e_database_url()
     media_root = workdir / "media"
     prepare_database(database_url, media_root)
     port = free_port()
     log = workdir / "gunicorn.log"
     metrics_dir = tempfile.mkdtemp(prefix="metrics-", dir=workdir)
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [sys.executable, "-m", "gunicorn", "--config", "app/gunicorn_conf.py",
-             "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:create_app()"],
-            cwd=ROOT, env={**server_environment(database_url, metrics_dir, media_root),
-                           # Absolute URLs (canonical, JSON-LD, sitemap) must reach this server.
-                           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"},
-            stdout=output, stderr=subprocess.STDOUT)
-    server = LiveServer(url=f"http://127.0.0.1:{port}", database_url=database_url, log=log)
-    _wait_until_healthy(server, process)
-    return server, process
-
-
-def _wait_until_healthy(server: LiveServer, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n"
-                               f"{server.log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/healthz", timeout=1) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError(f"gunicorn did not answer within {STARTUP_SECONDS}s:\n"
-                       f"{server.log.read_text()[-4000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    env = {**server_environment(database_url, metrics_dir, media_root),
+           # Absolute URLs (canonical, JSON-LD, sitemap) must reach this server.
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    with gunicorn(env, port, log, app="app:create_app()", ready_path="/healthz",
+                  extra_args=("--workers", "2")):
+        yield LiveServer(url=f"http://127.0.0.1:{port}", database_url=database_url, log=log)
