@@ -10,6 +10,7 @@ from app.auth.tokens import issue_access_token
 from app.extensions import db
 from app.models import User
 from app.passwords import hash_password
+from tests.conftest import truncate_all
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -55,3 +56,23 @@ def login(client):
                            headers=headers or {})
 
     return action
+
+
+@pytest.fixture
+def live_app(make_app):
+    """An app with the live channel's test settings (tests/app/live_support.py), on emptied
+    tables."""
+    from tests.app.live_support import LIVE_TEST_CONFIG  # it imports this module's PASSWORD
+
+    app = make_app(**LIVE_TEST_CONFIG)
+    truncate_all(app)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def live_server(live_app):
+    from tests.app.live_support import ThreadedServer
+
+    with ThreadedServer(live_app) as running:
+        yield running

@@ -11,7 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
+from app.extensions import db
+from app.models import Order, Product, User
 from bench.sse_client import EventStream, Message  # noqa: F401  (the tests' client)
+from tests.app.factories import ADDRESS
+from tests.app.pages_support import sign_in
 
 # Short enough for a test to see heartbeats and ends of life; limits a test can reach.
 LIVE_TEST_CONFIG = {
@@ -66,3 +70,21 @@ def http_get(port: int, path: str) -> str:
 
 def status_of(answer: str) -> int:
     return int(answer.split(" ", 2)[1])
+
+
+# --- helpers of the live tests (their fixtures, live_app and live_server, are in conftest) -
+
+def signed_in_cookie(app: Flask, user: User) -> str:
+    """The session cookie of ``user`` signed in through the sign-in page."""
+    client = app.test_client()
+    sign_in(client, user.email)
+    return session_cookie(client)
+
+
+def paid_order(user: User, product: Product) -> Order:
+    order = Order(user_id=user.id, total_amount=product.price, status="paid",
+                  shipping_address=ADDRESS, payment_method="card ending 4242",
+                  payment_status="approved", payment_reference="test-ref")
+    db.session.add(order)
+    db.session.commit()
+    return order

@@ -17,54 +17,37 @@ from app.live import events as live_events
 from app.live import topics
 from app.models import Order
 from app.orders.lifecycle import change_status
-from tests.app.factories import ADDRESS, checkout_body, make_product, put_in_cart
+from tests.app.factories import checkout_body, make_product, put_in_cart
 from tests.app.live_support import (
     LIVE_TEST_CONFIG,
     EventStream,
     ThreadedServer,
+    paid_order,
     session_cookie,
+    signed_in_cookie,
 )
-from tests.app.pages_support import add_to_cart, sign_in
+from tests.app.pages_support import add_to_cart
 from tests.conftest import truncate_all
 
 QUIET = 1.5  # three heartbeats: long enough for a stray event to have arrived
 
 
 @pytest.fixture
-def app(make_app):
-    app = make_app(**LIVE_TEST_CONFIG)
-    truncate_all(app)
-    with app.app_context():
-        yield app
+def app(live_app):
+    return live_app
 
 
 @pytest.fixture
-def server(app):
-    with ThreadedServer(app) as running:
-        yield running
-
-
-def _signed_in(app, user) -> str:
-    client = app.test_client()
-    sign_in(client, user.email)
-    return session_cookie(client)
-
-
-def _paid_order(user, product) -> Order:
-    order = Order(user_id=user.id, total_amount=product.price, status="paid",
-                  shipping_address=ADDRESS, payment_method="card ending 4242",
-                  payment_status="approved", payment_reference="test-ref")
-    db.session.add(order)
-    db.session.commit()
-    return order
+def server(live_server):
+    return live_server
 
 
 def test_a_shipped_order_reaches_its_shopper_and_no_other(app, server, make_user):
     alice, bob = make_user(), make_user()
     product = make_product()
-    order = _paid_order(alice, product)
-    to_alice = EventStream(server.port, cookie=_signed_in(app, alice))
-    to_bob = EventStream(server.port, cookie=_signed_in(app, bob))
+    order = paid_order(alice, product)
+    to_alice = EventStream(server.port, cookie=signed_in_cookie(app, alice))
+    to_bob = EventStream(server.port, cookie=signed_in_cookie(app, bob))
     assert to_alice.status == to_bob.status == 200
     assert to_alice.headers["content-type"].startswith("text/event-stream")
     assert "no-store" in to_alice.headers["cache-control"]
@@ -83,9 +66,9 @@ def test_the_admin_desk_hears_new_orders_and_a_product_page_its_stock(
     shopper = make_user()
     product = make_product(stock=6)
     put_in_cart(shopper.id, product, 2)
-    desk = EventStream(server.port, "admin=orders", cookie=_signed_in(app, admin))
+    desk = EventStream(server.port, "admin=orders", cookie=signed_in_cookie(app, admin))
     page = EventStream(server.port, f"product={product.id}")  # a guest: stock is public
-    own = EventStream(server.port, cookie=_signed_in(app, shopper))
+    own = EventStream(server.port, cookie=signed_in_cookie(app, shopper))
 
     placed = client.post("/api/v1/orders/checkout", json=checkout_body(),
                          headers={**auth_headers(shopper), "Idempotency-Key": "live-1"})
@@ -153,8 +136,8 @@ def test_a_guest_cart_change_reaches_the_guests_other_tabs(app, server):
 def test_a_reconnect_with_last_event_id_gets_what_it_missed_and_nothing_twice(
         app, server, make_user):
     shopper = make_user()
-    first, second = (_paid_order(shopper, make_product()) for _ in range(2))
-    cookie = _signed_in(app, shopper)
+    first, second = (paid_order(shopper, make_product()) for _ in range(2))
+    cookie = signed_in_cookie(app, shopper)
     stream = EventStream(server.port, cookie=cookie)
     change_status(first.id, "shipped")
     seen = stream.next_event()
@@ -172,12 +155,12 @@ def test_a_reconnect_with_last_event_id_gets_what_it_missed_and_nothing_twice(
 
 def test_an_event_between_rendering_and_connecting_is_not_lost(app, server, make_user):
     shopper = make_user()
-    order = _paid_order(shopper, make_product())
+    order = paid_order(shopper, make_product())
     rendered_at = int(time.time() * 1000)
     change_status(order.id, "shipped")  # before the page's script connects
 
     stream = EventStream(server.port, f"since={rendered_at}",
-                         cookie=_signed_in(app, shopper))
+                         cookie=signed_in_cookie(app, shopper))
     assert stream.next_event().json["status"] == "shipped"
 
 
@@ -212,8 +195,8 @@ def test_every_topic_key_is_one_of_the_live_ones(app, make_user):
 def test_a_page_server_clock_ahead_of_redis_does_not_make_the_stream_skip_events(
         app, server, make_user):
     shopper = make_user()
-    order = _paid_order(shopper, make_product())
+    order = paid_order(shopper, make_product())
     ahead = int(time.time() * 1000) + 60_000
-    stream = EventStream(server.port, f"since={ahead}", cookie=_signed_in(app, shopper))
+    stream = EventStream(server.port, f"since={ahead}", cookie=signed_in_cookie(app, shopper))
     change_status(order.id, "shipped")
     assert stream.next_event().json["status"] == "shipped"

@@ -19,32 +19,29 @@ from tests.app.live_support import (
     EventStream,
     ThreadedServer,
     http_get,
+    paid_order,
     session_cookie,
+    signed_in_cookie,
     status_of,
     wait_for,
 )
 from tests.app.outages import ThrowawayRedis
 from tests.app.pages_support import sign_in
-from tests.app.test_live import _paid_order, _signed_in
 from tests.conftest import truncate_all
 
 
 @pytest.fixture
-def app(make_app):
-    app = make_app(**LIVE_TEST_CONFIG)
-    truncate_all(app)
-    with app.app_context():
-        yield app
+def app(live_app):
+    return live_app
 
 
 @pytest.fixture
-def server(app):
-    with ThreadedServer(app) as running:
-        yield running
+def server(live_server):
+    return live_server
 
 
 def test_the_admin_stream_is_refused_to_shoppers_and_guests(app, server, make_user):
-    shopper = EventStream(server.port, "admin=orders", cookie=_signed_in(app, make_user()))
+    shopper = EventStream(server.port, "admin=orders", cookie=signed_in_cookie(app, make_user()))
     guest = EventStream(server.port, "admin=orders")
     assert (shopper.status, guest.status) == (403, 403)
     assert app.extensions["live"].workers.open == 0  # refused before anything was held
@@ -58,14 +55,14 @@ def test_a_stream_with_nothing_to_hear_is_a_204_and_bad_parameters_a_422(app, se
 
 
 def test_a_shopper_may_hold_only_so_many_streams(app, server, make_user):
-    cookie = _signed_in(app, make_user())
+    cookie = signed_in_cookie(app, make_user())
     held = [EventStream(server.port, cookie=cookie) for _ in range(3)]
     assert [stream.status for stream in held] == [200, 200, 200]
 
     refused = EventStream(server.port, cookie=cookie)
     assert refused.status == 429
     assert int(refused.headers["retry-after"]) > 0
-    assert EventStream(server.port, cookie=_signed_in(app, make_user())).status == 200
+    assert EventStream(server.port, cookie=signed_in_cookie(app, make_user())).status == 200
 
     held[0].close()  # the server notices at its next heartbeat and frees the slot
     wait_for(lambda: EventStream(server.port, cookie=cookie).status == 200)
@@ -140,7 +137,7 @@ def test_a_redis_restart_mid_stream_ends_the_stream_and_the_channel_recovers(
     truncate_all(app)
     with app.app_context(), ThreadedServer(app) as server:
         shopper = make_user()
-        order = _paid_order(shopper, make_product())
+        order = paid_order(shopper, make_product())
         client = app.test_client()
         sign_in(client, shopper.email)
         cookie = session_cookie(client)
