@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.core import enable_iam_authentication
 
 from stacks.ops.actions import image_table, restore_point, static_uploads
@@ -21,13 +20,8 @@ REGION = "eu-west-1"
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.session.Session(region_name=REGION)
+def aws(mocked_aws):
+    return boto3.session.Session(region_name=REGION)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 
 from components.cdn import ASSETS_ORIGIN
 from stacks.ops import recovery
@@ -49,13 +48,8 @@ def outputs(tmp_path) -> Path:
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.session.Session(region_name=REGION)
+def aws(mocked_aws):
+    return boto3.session.Session(region_name=REGION)
 
 
 @pytest.fixture
