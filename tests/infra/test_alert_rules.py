@@ -41,6 +41,7 @@ CONTRACT_METRICS = frozenset({
     "shop_cache_hits_total",
     "shop_cache_misses_total",
     "shop_rate_limited_total",
+    "shop_rate_limit_fail_open_total",
 })
 # What kube-prometheus-stack collects that the rules may read: Prometheus' own `up`,
 # kube-state-metrics and the kubelet's cAdvisor.
@@ -132,7 +133,8 @@ def test_alerts_cover_the_issue():
         "StorefrontErrorBudgetFastBurn", "StorefrontErrorBudgetSlowBurn",
         "StorefrontHigh5xxRatio", "StorefrontHighLatencyP95",
         "StorefrontDatabaseConnectionErrors", "StorefrontDown", "StorefrontPodCrashLooping",
-        "StorefrontPodRestarting", "StorefrontHighCPU", "StorefrontHighMemory"}
+        "StorefrontPodRestarting", "StorefrontHighCPU", "StorefrontHighMemory",
+        "StorefrontRateLimitsFailingOpen"}
 
 
 def test_error_ratio_is_recorded_for_every_burn_rate_window():
