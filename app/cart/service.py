@@ -17,7 +17,7 @@ from app.cart.guest import GuestCart, is_valid_token, new_token
 from app.cart.store import MAX_LINE_QUANTITY, MAX_LINES, CartStore, LineWrite
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
-from app.live.events import cart_changed
+from app.live.events import cart_changed, cart_merged
 from app.metrics import record_cart_addition
 from app.models import CartItem, Product
 
@@ -136,6 +136,8 @@ def merge_guest_cart(user_id: int, cart_token: str) -> dict:
     lines = guest.take()
     try:
         _merge_lines(UserCart(user_id), lines, result)
+        if result["merged"]:
+            cart_merged(user_id)  # the account's other tabs (app.live)
         db.session.commit()
     except Exception:
         db.session.rollback()

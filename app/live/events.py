@@ -52,6 +52,13 @@ def cart_changed(cart: CartStore, count: int) -> None:
         publish(Event(topic, "cart", {"count": count}))
 
 
+def cart_merged(user_id: int) -> None:
+    """A guest cart joined the account's at sign-in (queued: sent when the merge commits),
+    for the shopper's tabs already signed in. The merged count is not read here: null
+    tells the page to ask (GET /live/cart)."""
+    queue(Event(topics.user(user_id), "cart", {"count": None}))
+
+
 def _cart_topic(cart: CartStore) -> str | None:
     user_id = getattr(cart, "user_id", None)
     if user_id is not None:

@@ -17,6 +17,7 @@ from app.live import events as live_events
 from app.live import topics
 from app.models import Order
 from app.orders.lifecycle import change_status
+from tests.app.conftest import PASSWORD
 from tests.app.factories import checkout_body, make_product, put_in_cart
 from tests.app.live_support import (
     LIVE_TEST_CONFIG,
@@ -200,3 +201,32 @@ def test_a_page_server_clock_ahead_of_redis_does_not_make_the_stream_skip_events
     stream = EventStream(server.port, f"since={ahead}", cookie=signed_in_cookie(app, shopper))
     change_status(order.id, "shipped")
     assert stream.next_event().json["status"] == "shipped"
+
+
+def test_a_guest_cart_merged_at_sign_in_reaches_the_accounts_open_tabs(app, server,
+                                                                      make_user):
+    shopper, product = make_user(), make_product(stock=5)
+    tab = EventStream(server.port, cookie=signed_in_cookie(app, shopper))
+    assert tab.status == 200
+    guest = app.test_client()
+    token = guest.get("/api/v1/cart").headers["X-Cart-Token"]
+    assert guest.post("/api/v1/cart/items", json={"product_id": product.id, "quantity": 2},
+                      headers={"X-Cart-Token": token}).status_code == 200
+
+    signed_in = guest.post("/api/v1/auth/login", headers={"X-Cart-Token": token},
+                           json={"email": shopper.email, "password": PASSWORD})
+
+    assert signed_in.json["cart_merge"]["merged"] == [{"product_id": product.id,
+                                                       "quantity": 2}]
+    event = tab.next_event()
+    assert (event.event, event.json) == ("cart", {"count": None})  # the page asks /live/cart
+
+
+def test_signing_in_without_a_guest_cart_tells_the_open_tabs_nothing(app, server, make_user):
+    shopper = make_user()
+    tab = EventStream(server.port, cookie=signed_in_cookie(app, shopper))
+    empty = app.test_client()
+    token = empty.get("/api/v1/cart").headers["X-Cart-Token"]
+    assert empty.post("/api/v1/auth/login", headers={"X-Cart-Token": token},
+                      json={"email": shopper.email, "password": PASSWORD}).status_code == 200
+    assert [message.event for message in tab.events_within(QUIET)] == []
