@@ -59,6 +59,18 @@ db = ShopSQLAlchemy(model_class=Base, session_options={"class_": RoutingSession}
 migrate = Migrate(render_as_batch=True)
 
 
+def commit_keeping_state() -> None:
+    """Commit without expiring what the session holds, for a request that answers with the
+    rows it has just read or written in this transaction: the response reads them as they
+    are instead of loading each one again (a SELECT per row) after the commit."""
+    session = db.session()
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
+
+
 def init_redis(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     if url:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.tokens import decode, issue_access_token, issue_refresh_token
 from app.errors import Conflict, Unauthorized
-from app.extensions import db
+from app.extensions import commit_keeping_state, db
 from app.models import RefreshToken, User
 from app.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 
@@ -81,7 +81,7 @@ def authenticate(email: str, password: str) -> User:
 def start_session(user: User) -> Tokens:
     """Sign ``user`` in: a new refresh-token family and a fresh access token."""
     tokens = _issue(user, family_id=None)
-    db.session.commit()
+    commit_keeping_state()  # the answer shows the user read for this sign-in
     return tokens
 
 
@@ -98,7 +98,7 @@ def refresh(refresh_token: str) -> Tokens:
         raise
     row.rotated_at = _now()
     tokens = _issue(user, family_id=row.family_id)
-    db.session.commit()
+    commit_keeping_state()  # the answer shows the user read with the locked token
     return tokens
 
 

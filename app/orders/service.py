@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import idempotency
 from app.catalog.cache import note_product_writes
 from app.errors import Conflict, DomainError, Invalid, NotFound, PaymentDeclined
-from app.extensions import db
+from app.extensions import commit_keeping_state, db
 from app.live import events as live_events
 from app.mail import MailError, send_mail
 from app.metrics import record_checkout_failure, record_order
@@ -204,7 +204,9 @@ def _record_paid_order(user: User, key_id: int, address: dict,
         product = products[row.product_id]
         set_committed_value(product, "stock", product.stock - row.quantity)
     live_events.order_placed(user, order, products.values())  # sent after the commit
-    _commit_keeping_state()
+    # The order, its items and the user were just written or read under lock: the
+    # confirmation and the response read them as they are.
+    commit_keeping_state()
     return order
 
 
@@ -243,18 +245,6 @@ def _take_stock_clear_cart_and_note_order(order_id: int, key_id: int,
     db.session.execute(sa.delete(CartItem).where(CartItem.id.in_(cart_ids)))
     db.session.execute(sa.update(IdempotencyKey).where(IdempotencyKey.id == key_id)
                        .values(order_id=order_id))
-
-
-def _commit_keeping_state() -> None:
-    """Commit without expiring what the session holds: the order, its items and the user
-    were just written or read under lock, so the confirmation and the response read them
-    as they are instead of loading them all again."""
-    session = db.session()
-    expiring, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expiring
 
 
 def _locked_cart_and_products(user_id: int) -> tuple[list[CartItem], dict[int, Product]]:

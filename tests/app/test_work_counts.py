@@ -16,6 +16,7 @@ from redis.connection import Connection
 
 from app import cache_local
 from app.extensions import db
+from tests.app.conftest import PASSWORD
 from tests.app.factories import checkout_body, make_category, make_product, put_in_cart, stock_of
 from tests.conftest import REDIS_URL
 
@@ -178,6 +179,26 @@ def test_a_visitor_with_a_cookie_gets_a_page_rendered_for_them(app, client, prod
         page = client.get("/")
     assert page.status_code == 200 and "Green tea" in page.get_data(as_text=True)
     assert work.redis_trips >= 1  # its catalog rows read again: the page was rendered
+
+
+# --- accounts --------------------------------------------------------------------------
+
+def test_a_sign_in_takes_two_statements_and_a_refresh_three(client, customer):
+    credentials = {"email": customer.email, "password": PASSWORD}
+    client.post("/api/v1/auth/login", json=credentials)  # connects, warms the pool
+    with counted() as signing_in:
+        signed_in = client.post("/api/v1/auth/login", json=credentials)
+    assert signed_in.status_code == 200 and signed_in.json["user"]["email"] == customer.email
+    # The shopper by e-mail, the new refresh token: nothing read again after the commit.
+    assert [sql.split(" ")[0] for sql in signing_in.statements] == ["SELECT", "INSERT"]
+    with counted() as refreshing:
+        refreshed = client.post("/api/v1/auth/refresh",
+                                json={"refresh_token": signed_in.json["refresh_token"]})
+    assert refreshed.status_code == 200 and refreshed.json["user"]["email"] == customer.email
+    # The token locked and its family checked, then the rotation and the new token; no
+    # read after the writes (the answer's user is the one read with the token).
+    verbs = [sql.split(" ")[0] for sql in refreshing.statements]
+    assert verbs[-2:] == ["UPDATE", "INSERT"] and "SELECT" not in verbs[verbs.index("UPDATE"):]
 
 
 # --- cart and checkout -----------------------------------------------------------------
