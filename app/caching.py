@@ -231,7 +231,7 @@ def _has_credentials() -> bool:
         current_app.config["SESSION_COOKIE_NAME"] in request.cookies)
 
 
-_PUBLIC = "public, max-age={}, stale-while-revalidate={}{}"
+_PUBLIC = "public, max-age={}, stale-while-revalidate={}"
 # Headers that can make an answer a 304, a 412 or a part; without them it is the 200 as is.
 _CONDITIONAL_HEADERS = ("If-None-Match", "If-Modified-Since", "If-Match",
                         "If-Unmodified-Since", "Range")
@@ -247,12 +247,14 @@ def _http_caching(response: Response) -> Response:
     if own_policy and response.cache_control.public:
         return response  # declared shareable by its view (static files, API doc assets)
     if _shareable(response):
-        config = current_app.config
-        # Written whole, not through response.cache_control: a hot read's header is one
-        # string, not a parsed structure re-serialised per directive.
-        response.headers["Cache-Control"] = _PUBLIC.format(
-            config["CACHE_MAX_AGE_SECONDS"], config["CACHE_STALE_WHILE_REVALIDATE_SECONDS"],
-            f", {response.headers['Cache-Control']}" if own_policy else "")
+        max_age = current_app.config["CACHE_MAX_AGE_SECONDS"]
+        stale = current_app.config["CACHE_STALE_WHILE_REVALIDATE_SECONDS"]
+        if own_policy:  # the view's directives, completed (rare: through the parser)
+            control = response.cache_control
+            control.public, control.max_age, control.stale_while_revalidate = (
+                True, max_age, stale)
+        else:  # a hot read: one string, not a parsed structure re-serialised per directive
+            response.headers["Cache-Control"] = _PUBLIC.format(max_age, stale)
         response.vary.update(CREDENTIAL_HEADERS)
         response.add_etag()
         if any(name in request.headers for name in _CONDITIONAL_HEADERS):
