@@ -50,7 +50,7 @@ def test_a_failure_after_the_charge_refunds_it_and_saves_nothing(customer, monke
     product = make_product(price="12.50", stock=5)
     put_in_cart(customer.id, product, 2)
     spy = SpyProvider()
-    monkeypatch.setattr(service, "_commit_keeping_state", _failing_commit)
+    monkeypatch.setattr(service, "commit_keeping_state", _failing_commit)
 
     with pytest.raises(OperationalError):
         service.checkout(customer, "key-1", ADDRESS, CARD, provider=spy)
@@ -66,7 +66,7 @@ def test_a_retry_with_the_same_key_asks_for_the_same_charge(customer, monkeypatc
     put_in_cart(customer.id, product, 1)
     spy = SpyProvider()
     with monkeypatch.context() as patch:
-        patch.setattr(service, "_commit_keeping_state", _failing_commit)
+        patch.setattr(service, "commit_keeping_state", _failing_commit)
         with pytest.raises(OperationalError):
             service.checkout(customer, "key-1", ADDRESS, CARD, provider=spy)
 
