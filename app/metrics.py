@@ -56,7 +56,6 @@ CACHE_MISSES = Counter("shop_cache_misses_total", "Cache look-ups that went to t
                        ("cache",))
 RATE_LIMITED = Counter("shop_rate_limited_total", "Requests refused by a rate limit.",
                        ("limit",))
-RATE_LIMIT_FAIL_OPEN_MODES = ("memory",)
 RATE_LIMIT_FAIL_OPEN = Counter(
     "shop_rate_limit_fail_open_total",
     "Requests the rate limits could not count in Redis: counted in this process's memory "
@@ -67,8 +66,7 @@ for _reason in CHECKOUT_FAILURE_REASONS:
     CHECKOUT_FAILURES.labels(_reason)
 for _kind in DB_ERROR_KINDS:
     DB_ERRORS.labels(_kind)
-for _mode in RATE_LIMIT_FAIL_OPEN_MODES:
-    RATE_LIMIT_FAIL_OPEN.labels(_mode)
+RATE_LIMIT_FAIL_OPEN.labels("memory")
 
 
 def method_label(method: str) -> str:
@@ -126,11 +124,10 @@ def record_rate_limited(limit: str) -> None:
     RATE_LIMITED.labels(limit).inc()
 
 
-def record_rate_limit_fail_open(mode: str) -> None:
-    """A request the rate limits let through without counting it in Redis."""
-    if mode not in RATE_LIMIT_FAIL_OPEN_MODES:
-        raise ValueError(f"unknown rate limit fail-open mode {mode!r}")
-    RATE_LIMIT_FAIL_OPEN.labels(mode).inc()
+def record_rate_limit_counted_in_memory() -> None:
+    """A request the rate limits counted in this process's memory, Redis not answering
+    (the ``mode`` label keeps the series the dashboards and alert already query)."""
+    RATE_LIMIT_FAIL_OPEN.labels("memory").inc()
 
 
 def observe_pools(pools: Iterable[Pool]) -> None:

@@ -30,7 +30,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from app.metrics import record_rate_limit_fail_open
+from app.metrics import record_rate_limit_counted_in_memory
 
 log = logging.getLogger(__name__)
 
@@ -110,18 +110,20 @@ class Counters:
         if self._script is None:
             return self.memory.hit(keys, windows)  # no Redis configured (`make run`)
         if not self._claim_redis():
-            record_rate_limit_fail_open("memory")
-            return self.memory.hit(keys, windows)
+            return self._in_memory(keys, windows)
         try:
             answer = self._script(keys=list(keys),
                                   args=[max(1, int(window * 1000)) for window in windows])
         except RedisError as error:
             self._failed(error)
-            record_rate_limit_fail_open("memory")
-            return self.memory.hit(keys, windows)
+            return self._in_memory(keys, windows)
         self._answered()
         return [Hit(int(answer[i]), int(answer[i + 1]) / 1000)
                 for i in range(0, len(answer), 2)]
+
+    def _in_memory(self, keys: Sequence[str], windows: Sequence[float]) -> list[Hit]:
+        record_rate_limit_counted_in_memory()
+        return self.memory.hit(keys, windows)
 
     def reset(self) -> None:
         """Forget every window (operators: after a false alarm; tests: between cases)."""
