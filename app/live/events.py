@@ -40,8 +40,7 @@ def order_placed(user: User, order: Order, products: Iterable[Product]) -> None:
            "placed": datetime.now(UTC).isoformat(timespec="seconds")}
     # Rows a concurrent request added after checkout locked the cart stay in it, so the
     # count is not known here: null tells the page to ask (GET /live/cart).
-    queue(Event(topics.ADMIN_ORDERS, "order-placed", row),
-          Event(topics.user(user.id), "cart", {"count": None}))
+    queue(Event(topics.ADMIN_ORDERS, "order-placed", row), _cart_to_ask_for(user.id))
     stock_changed((product.id, product.stock) for product in products)
 
 
@@ -56,7 +55,12 @@ def cart_merged(user_id: int) -> None:
     """A guest cart joined the account's at sign-in (queued: sent when the merge commits),
     for the shopper's tabs already signed in. The merged count is not read here: null
     tells the page to ask (GET /live/cart)."""
-    queue(Event(topics.user(user_id), "cart", {"count": None}))
+    queue(_cart_to_ask_for(user_id))
+
+
+def _cart_to_ask_for(user_id: int) -> Event:
+    """A cart event without a count: the page asks GET /live/cart."""
+    return Event(topics.user(user_id), "cart", {"count": None})
 
 
 def _cart_topic(cart: CartStore) -> str | None:
